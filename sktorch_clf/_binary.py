@@ -1,0 +1,194 @@
+"""TorchBinaryClassifier: one logit, sigmoid, a decision threshold."""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+import torch
+
+from ._base import BaseTorchClassifier, Interval
+
+
+class TorchBinaryClassifier(BaseTorchClassifier):
+    """Binary classifier that trains a PyTorch network, sklearn-style.
+
+    The network outputs one logit ``z``; training minimises binary
+    cross-entropy (``BCEWithLogitsLoss``, the stable form of sigmoid + BCE).
+    ``predict_proba`` returns ``[1 - p, p]`` with ``p = sigmoid(z)`` the
+    probability of ``classes_[1]``, and ``predict`` returns ``classes_[1]``
+    where ``p >= threshold``. Labels may be strings, bools or any two values.
+
+    Parameters
+    ----------
+    threshold : float, default=0.5
+        Decision threshold in [0, 1] on the probability of ``classes_[1]``.
+        Changing it (``set_params``) changes ``predict`` without refitting.
+    module : None, torch.nn.Module class, factory or instance, default=None
+        The network. ``None`` builds an MLP from ``hidden_layer_sizes``. A
+        class or factory is called as ``module(n_features_in=...,
+        n_outputs=1, **module_kwargs)`` and must return logits of shape
+        ``(n_samples, 1)`` or ``(n_samples,)``. An instance is deep-copied at
+        each fit and never trained in place.
+    module_kwargs : dict, default=None
+        Extra keyword arguments for a ``module`` class or factory; grid
+        search over them with ``module_kwargs=[{...}, {...}]``.
+    hidden_layer_sizes : array-like of int, default=(100,)
+        Widths of the hidden layers of the default MLP (``module=None``).
+    activation : str or torch.nn.Module class, default='relu'
+        Hidden activation of the default MLP: 'relu', 'tanh', 'logistic',
+        'identity', 'gelu', 'leaky_relu', 'elu', 'selu', 'silu', or a class.
+    dropout : float, default=0.0
+        Dropout probability after each hidden activation of the default MLP.
+    batch_norm : bool, default=False
+        Add ``BatchNorm1d`` after each hidden linear layer of the default MLP.
+    optimizer : {'adam', 'adamw', 'sgd', 'rmsprop'} or torch.optim class, \
+default='adam'
+        The optimizer. Fused kernels are used where torch has them.
+    optimizer_kwargs : dict, default=None
+        Extra optimizer arguments, e.g. ``{"momentum": 0.9}`` for SGD.
+    lr : float, default=1e-3
+        Learning rate.
+    weight_decay : float, default=0.0
+        L2 penalty (``weight_decay`` of the torch optimizer).
+    batch_size : int, default=200
+        Mini-batch size.
+    max_epochs : int, default=100
+        Number of passes over the training data.
+    device : str, default='cpu'
+        'cpu', 'cuda', 'cuda:N', 'mps' or 'auto' (first accelerator found,
+        else CPU).
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and dropout. The same int
+        gives identical results on CPU; global RNG state is left untouched.
+    verbose : int, default=0
+        Print a per-epoch table when positive.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        The two labels, sorted; ``classes_[1]`` is the positive class.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when X was a DataFrame with string column names.
+    module_ : torch.nn.Module
+        The trained network.
+    net_ : skorch.NeuralNet
+        The skorch net that trained it.
+    history_ : skorch.History
+        Per-epoch training record.
+    loss_curve_ : list of float
+        Mean training loss of each epoch.
+    n_iter_ : int
+        Number of epochs run.
+
+    See Also
+    --------
+    TorchMulticlassClassifier : Softmax classifier for two or more classes.
+    sklearn.neural_network.MLPClassifier : scikit-learn's numpy MLP.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sktorch_clf import TorchBinaryClassifier
+    >>> X, y = make_classification(n_samples=200, random_state=0)
+    >>> clf = TorchBinaryClassifier(max_epochs=20, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    >>> clf.set_params(threshold=0.9).predict(X[:2]).shape
+    (2,)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseTorchClassifier._parameter_constraints,
+        "threshold": [Interval(Real, 0, 1, closed="both")],
+    }
+    _flatten_output = True
+    _criterion = torch.nn.BCEWithLogitsLoss
+
+    def __init__(
+        self,
+        *,
+        threshold=0.5,
+        module=None,
+        module_kwargs=None,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        dropout=0.0,
+        batch_norm=False,
+        optimizer="adam",
+        optimizer_kwargs=None,
+        lr=1e-3,
+        weight_decay=0.0,
+        batch_size=200,
+        max_epochs=100,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            module=module,
+            module_kwargs=module_kwargs,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            optimizer=optimizer,
+            optimizer_kwargs=optimizer_kwargs,
+            lr=lr,
+            weight_decay=weight_decay,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.threshold = threshold
+
+    def predict(self, X):
+        """Predict ``classes_[1]`` where its probability is ``>= threshold``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels, of the same kind as the training labels.
+        """
+        threshold = self.threshold
+        if not isinstance(threshold, Real) or not 0 <= threshold <= 1:
+            raise ValueError(f"threshold must be in [0, 1], got {threshold!r}")
+        positive = self.predict_proba(X)[:, 1] >= threshold
+        return self.classes_[positive.astype(np.intp)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    def _check_classes(self, classes):
+        if len(classes) < 2:
+            raise ValueError(
+                "TorchBinaryClassifier needs samples of 2 classes in y, but y "
+                f"contains only one class: {classes[0]!r}"
+            )
+        if len(classes) > 2:
+            raise ValueError(
+                "Only binary classification is supported. The type of the "
+                f"target is 'multiclass' ({len(classes)} classes). Use "
+                "TorchMulticlassClassifier for more than two classes."
+            )
+
+    def _n_outputs(self, n_classes):
+        return 1
+
+    def _target_tensor(self, y_encoded):
+        return torch.from_numpy(y_encoded.astype(np.float32))
+
+    def _log_proba(self, logits):
+        logsigmoid = torch.nn.functional.logsigmoid
+        return torch.stack([logsigmoid(-logits), logsigmoid(logits)], dim=1)

@@ -1,0 +1,99 @@
+"""Input conversion to tensors, device choice and seeding."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.utils import check_random_state
+
+
+def as_float_tensor(X) -> torch.Tensor | sp.csr_matrix:
+    """Return validated ``X`` (float32) as a CPU tensor, sharing memory.
+
+    Sparse input stays a scipy CSR matrix; it is densified per batch.
+    The caller's array is never written to: batches are gathered copies.
+    """
+    if sp.issparse(X):
+        return X.tocsr()
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    with warnings.catch_warnings():
+        # A read-only array (e.g. a memmap) is shared, never written to.
+        warnings.filterwarnings("ignore", message=".*not writable.*")
+        return torch.from_numpy(X)
+
+
+def take_rows(X: torch.Tensor | sp.csr_matrix, rows) -> torch.Tensor:
+    """Rows of ``X`` (a slice or an index tensor) as a dense float32 tensor."""
+    if isinstance(X, torch.Tensor):
+        return X[rows]
+    if isinstance(rows, torch.Tensor):
+        rows = rows.cpu().numpy()
+    return torch.from_numpy(X[rows].toarray())
+
+
+_DEVICE_HELP = "device must be 'cpu', 'cuda', 'cuda:N', 'mps' or 'auto', got {!r}"
+
+
+def resolve_device(device: str) -> torch.device:
+    """Turn the ``device`` parameter into an available ``torch.device``.
+
+    ``'auto'`` picks CUDA, then MPS, then the CPU.
+    """
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(_DEVICE_HELP.format(device)) from exc
+    if resolved.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(
+                f"device={device!r} was requested but CUDA is not available on "
+                "this machine; use device='cpu' or device='auto'"
+            )
+        if resolved.index is not None and resolved.index >= count:
+            raise ValueError(
+                f"device={device!r} was requested but only {count} CUDA "
+                "device(s) are available"
+            )
+    elif resolved.type == "mps" and not _mps_available():
+        raise ValueError(f"device={device!r} was requested but MPS is not available")
+    elif resolved.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(_DEVICE_HELP.format(device))
+    return resolved
+
+
+def _mps_available() -> bool:
+    return hasattr(torch.backends, "mps") and torch.backends.mps.is_available()
+
+
+def draw_seed(random_state) -> int:
+    """A torch seed from ``random_state`` without touching global RNG state.
+
+    ``None`` draws fresh OS entropy (so fits differ); an int or a
+    ``RandomState`` gives a reproducible seed.
+    """
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0])
+    return int(check_random_state(random_state).randint(0, 2**31 - 1))
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed torch inside, restoring the caller's global RNG state after."""
+    cuda_devices = (
+        list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    )
+    with torch.random.fork_rng(devices=cuda_devices):
+        torch.manual_seed(seed)
+        yield

@@ -1,0 +1,143 @@
+"""The default MLP and the construction of a user's module."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from numbers import Integral
+
+import torch
+from torch import nn
+
+#: Activation names (scikit-learn's where it has one) mapped to torch classes.
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "logistic": nn.Sigmoid,
+    "identity": nn.Identity,
+    "gelu": nn.GELU,
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "selu": nn.SELU,
+    "silu": nn.SiLU,
+}
+
+
+def check_hidden_layer_sizes(hidden_layer_sizes) -> tuple[int, ...]:
+    """Return ``hidden_layer_sizes`` as a tuple of positive ints or raise."""
+    sizes = (
+        (hidden_layer_sizes,)
+        if isinstance(hidden_layer_sizes, Integral)
+        else tuple(hidden_layer_sizes)
+    )
+    if not all(isinstance(s, Integral) and not isinstance(s, bool) for s in sizes):
+        raise TypeError(
+            f"hidden_layer_sizes must contain only integers, got {hidden_layer_sizes!r}"
+        )
+    if any(s <= 0 for s in sizes):
+        raise ValueError(
+            "hidden_layer_sizes must contain only positive integers, "
+            f"got {hidden_layer_sizes!r}"
+        )
+    return tuple(int(s) for s in sizes)
+
+
+def _activation_class(activation: str | type[nn.Module]) -> type[nn.Module]:
+    if isinstance(activation, str):
+        return ACTIVATIONS[activation]
+    if isinstance(activation, type) and issubclass(activation, nn.Module):
+        return activation
+    raise TypeError(
+        "activation must be one of "
+        f"{sorted(ACTIVATIONS)} or a torch.nn.Module class, got {activation!r}"
+    )
+
+
+def make_mlp(
+    n_features_in: int,
+    n_outputs: int,
+    hidden_layer_sizes: Sequence[int],
+    activation: str | type[nn.Module] = "relu",
+    dropout: float = 0.0,
+    batch_norm: bool = False,
+) -> nn.Sequential:
+    """Build ``Linear -> [BatchNorm] -> activation -> [Dropout]`` blocks.
+
+    The last layer is a plain ``Linear`` that outputs ``n_outputs`` logits.
+    Each hidden layer gets a fresh activation instance.
+    """
+    act = _activation_class(activation)
+    layers: list[nn.Module] = []
+    width = n_features_in
+    for size in hidden_layer_sizes:
+        layers.append(nn.Linear(width, size))
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(size))
+        layers.append(act())
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        width = size
+    layers.append(nn.Linear(width, n_outputs))
+    return nn.Sequential(*layers)
+
+
+def build_user_module(
+    module: nn.Module | Callable[..., nn.Module],
+    n_features_in: int,
+    n_outputs: int,
+    module_kwargs: dict | None,
+) -> nn.Module:
+    """Instantiate the user's ``module`` parameter for one fit.
+
+    An ``nn.Module`` instance is deep-copied (never trained in place); a
+    class or factory is called with ``n_features_in``, ``n_outputs`` and
+    ``module_kwargs`` as keyword arguments.
+    """
+    if isinstance(module, nn.Module):
+        if module_kwargs:
+            raise ValueError(
+                "module_kwargs cannot be used with a module instance; pass the "
+                f"module class or a factory instead, got module={module!r}"
+            )
+        return copy.deepcopy(module)
+    built = module(
+        n_features_in=n_features_in, n_outputs=n_outputs, **(module_kwargs or {})
+    )
+    if not isinstance(built, nn.Module):
+        raise TypeError(
+            "module must be a torch.nn.Module instance, a Module class or a "
+            "factory returning a torch.nn.Module; the factory "
+            f"{module!r} returned {type(built).__name__}"
+        )
+    return built
+
+
+def check_module_output(
+    module: nn.Module, sample: torch.Tensor, n_outputs: int
+) -> None:
+    """Run ``module`` once on ``sample`` and check the shape of its logits.
+
+    A binary model (``n_outputs == 1``) may return shape ``(n,)`` or
+    ``(n, 1)``; otherwise ``(n, n_outputs)`` is required.
+    """
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            out = module(sample)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"module failed on a batch of shape {tuple(sample.shape)} "
+            f"(n_samples, n_features_in): {exc}"
+        ) from exc
+    finally:
+        module.train(was_training)
+    n = sample.shape[0]
+    allowed = [(n, n_outputs)] + ([(n,)] if n_outputs == 1 else [])
+    shape = tuple(getattr(out, "shape", ()))
+    if not isinstance(out, torch.Tensor) or shape not in allowed:
+        raise ValueError(
+            f"module must return logits of shape {allowed[0]} for an input of "
+            f"shape {tuple(sample.shape)}, got "
+            f"{shape if isinstance(out, torch.Tensor) else type(out).__name__}"
+        )
