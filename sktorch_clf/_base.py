@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 # The one module that imports scikit-learn's private parameter validation
 # (what scikit-learn-contrib projects use); _binary.py takes Interval from here.
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import as_float_tensor, draw_seed, resolve_device, seeded, take_rows
@@ -75,7 +75,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         lr=1e-3,
         weight_decay=0.0,
         batch_size=200,
-        max_epochs=100,
+        max_epochs=200,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -142,8 +142,8 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         X, y = self._validate_X(X, y, reset=True)
+        classes = _sorted_classes(y)
         check_classification_targets(y)
-        classes = unique_labels(y)
         self._check_classes(classes)
         y_encoded = np.searchsorted(classes, y)
         device = resolve_device(self.device)
@@ -281,6 +281,18 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
                 batch = take_rows(X_t, slice(start, start + _PREDICT_CHUNK))
                 chunks.append(net.infer(batch.to(net.device)).double().cpu())
         return torch.cat(chunks)
+
+
+def _sorted_classes(y: np.ndarray) -> np.ndarray:
+    """Sorted unique labels of ``y``, keeping its dtype (object stays object)."""
+    try:
+        return np.unique(y)
+    except TypeError as exc:
+        types = sorted({type(label).__name__ for label in y})
+        raise TypeError(
+            f"y mixes labels of types {types} that cannot be sorted; "
+            "use labels of one type (e.g. all strings)"
+        ) from exc
 
 
 def _check_numeric_columns(X) -> None:

@@ -53,7 +53,7 @@ default='adam'
         L2 penalty (``weight_decay`` of the torch optimizer).
     batch_size : int, default=200
         Mini-batch size.
-    max_epochs : int, default=100
+    max_epochs : int, default=200
         Number of passes over the training data.
     device : str, default='cpu'
         'cpu', 'cuda', 'cuda:N', 'mps' or 'auto' (first accelerator found,
@@ -122,7 +122,7 @@ default='adam'
         lr=1e-3,
         weight_decay=0.0,
         batch_size=200,
-        max_epochs=100,
+        max_epochs=200,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -174,7 +174,7 @@ default='adam'
         if len(classes) < 2:
             raise ValueError(
                 "TorchBinaryClassifier needs samples of 2 classes in y, but y "
-                f"contains only one class: {classes[0]!r}"
+                f"contains only one class: {classes.tolist()[0]!r}"
             )
         if len(classes) > 2:
             raise ValueError(

@@ -47,7 +47,7 @@ default='adam'
         L2 penalty (``weight_decay`` of the torch optimizer).
     batch_size : int, default=200
         Mini-batch size.
-    max_epochs : int, default=100
+    max_epochs : int, default=200
         Number of passes over the training data.
     device : str, default='cpu'
         'cpu', 'cuda', 'cuda:N', 'mps' or 'auto' (first accelerator found,
@@ -116,7 +116,7 @@ default='adam'
         if len(classes) < 2:
             raise ValueError(
                 "TorchMulticlassClassifier needs samples of at least 2 classes "
-                f"in y, but y contains only one class: {classes[0]!r}"
+                f"in y, but y contains only one class: {classes.tolist()[0]!r}"
             )
 
     def _n_outputs(self, n_classes):

@@ -11,3 +11,27 @@ import torch
 def _one_torch_thread():
     """Small networks train fastest on one thread; CI has 2 cores."""
     torch.set_num_threads(1)
+
+
+@pytest.fixture
+def binary_data():
+    """A small, learnable binary problem (float64, like most user data)."""
+    from sklearn.datasets import make_classification
+
+    return make_classification(
+        n_samples=300, n_features=6, n_informative=4, random_state=0
+    )
+
+
+@pytest.fixture
+def multiclass_data():
+    from sklearn.datasets import make_classification
+
+    return make_classification(
+        n_samples=300,
+        n_features=6,
+        n_informative=4,
+        n_classes=3,
+        n_clusters_per_class=1,
+        random_state=0,
+    )
