@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from functools import partial
 from numbers import Integral, Real
 
@@ -262,7 +263,15 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
                 f"optimizer must be one of {sorted(OPTIMIZERS)} or a "
                 f"torch.optim.Optimizer subclass, got {self.optimizer!r}"
             )
-        kwargs = {"weight_decay": self.weight_decay} if self.weight_decay else {}
+        kwargs = {}
+        if "weight_decay" in inspect.signature(cls).parameters:
+            # always explicit: AdamW's own default would be 0.01, not ours
+            kwargs["weight_decay"] = self.weight_decay
+        elif self.weight_decay:
+            raise ValueError(
+                f"weight_decay={self.weight_decay!r} was given but optimizer "
+                f"{cls.__name__} has no weight_decay parameter"
+            )
         kwargs.update(self.optimizer_kwargs or {})
         fusable = issubclass(cls, _FUSED) and device.type in ("cpu", "cuda")
         if fusable and not {"fused", "foreach"} & kwargs.keys():
