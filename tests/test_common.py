@@ -1,6 +1,10 @@
 """scikit-learn's estimator checks, with no expected failures."""
 
-from sklearn.utils.estimator_checks import parametrize_with_checks
+import pytest
+from sklearn.utils.estimator_checks import (
+    check_param_validation,
+    parametrize_with_checks,
+)
 
 from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
 
@@ -13,3 +17,9 @@ ESTIMATORS = [
 @parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda est: type(est).__name__)
+def test_param_validation(estimator):
+    """Every invalid parameter type or value raises InvalidParameterError."""
+    check_param_validation(type(estimator).__name__, estimator)
