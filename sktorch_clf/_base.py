@@ -149,11 +149,12 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         y_encoded = np.searchsorted(classes, y)
         device = resolve_device(self.device)
         X_t = as_float_tensor(X)
+        sample = take_rows(X_t, slice(0, 2))  # on the CPU, like the new module
         if isinstance(X_t, torch.Tensor):
             X_t = X_t.to(device)
         data = TensorData(X_t, self._target_tensor(y_encoded).to(device), device)
         with seeded(draw_seed(self.random_state)):
-            module = self._build_module(len(classes), take_rows(X_t, slice(0, 2)))
+            module = self._build_module(len(classes), sample)
             net = self._make_engine(module, device)
             net.partial_fit(data)
         self.classes_ = classes

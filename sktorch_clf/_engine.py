@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PrintLog
@@ -41,14 +43,24 @@ class BatchIterator:
         self.batch_size = batch_size
         self.shuffle = shuffle
 
+    def _bounds(self) -> list[int]:
+        """Batch edges; a last batch of one row joins the previous batch
+        (BatchNorm cannot train on a single row)."""
+        n = len(self.data)
+        edges = [*range(0, n, self.batch_size), n]
+        if len(edges) > 2 and edges[-1] - edges[-2] == 1:
+            del edges[-2]
+        return edges
+
     def __len__(self) -> int:
-        return -(-len(self.data) // self.batch_size)
+        return len(self._bounds()) - 1
 
     def __iter__(self):
-        n = len(self.data)
-        order = torch.randperm(n).to(self.data.y.device) if self.shuffle else None
-        for start in range(0, n, self.batch_size):
-            stop = min(start + self.batch_size, n)
+        edges = self._bounds()
+        order = None
+        if self.shuffle:
+            order = torch.randperm(len(self.data)).to(self.data.y.device)
+        for start, stop in itertools.pairwise(edges):
             rows = slice(start, stop) if order is None else order[start:stop]
             yield self.data.batch(rows)
 

@@ -31,6 +31,21 @@ def test_batch_iterator_covers_every_row_once():
     assert ordered.tolist() == list(range(10))
 
 
+def test_single_row_tail_joins_previous_batch():
+    data = TensorData(torch.zeros(9, 1), torch.arange(9), torch.device("cpu"))
+    sizes = [len(yb) for _, yb in BatchIterator(data, batch_size=4, shuffle=True)]
+    assert sizes == [4, 5]
+    assert len(BatchIterator(data, batch_size=4, shuffle=True)) == 2
+    one = TensorData(torch.zeros(1, 1), torch.arange(1), torch.device("cpu"))
+    assert [len(yb) for _, yb in BatchIterator(one, 4, shuffle=True)] == [1]
+
+
+def test_batch_norm_with_a_single_row_tail(binary_data):
+    X, y = binary_data
+    clf = TorchBinaryClassifier(batch_norm=True, batch_size=299, max_epochs=2)
+    assert clf.fit(X, y).predict(X).shape == (300,)
+
+
 def test_sparse_input_is_densified_one_batch_at_a_time(monkeypatch, binary_data):
     X, y = binary_data
     X_sparse = sp.csr_matrix(X)
