@@ -8,8 +8,10 @@ import numpy as np
 import torch
 
 from ._base import BaseTorchClassifier, Interval
+from ._docs import fill_doc
 
 
+@fill_doc
 class TorchBinaryClassifier(BaseTorchClassifier):
     """Binary classifier that trains a PyTorch network, sklearn-style.
 
@@ -33,55 +35,13 @@ class TorchBinaryClassifier(BaseTorchClassifier):
     module_kwargs : dict, default=None
         Extra keyword arguments for a ``module`` class or factory; grid
         search over them with ``module_kwargs=[{...}, {...}]``.
-    hidden_layer_sizes : array-like of int, default=(100,)
-        Widths of the hidden layers of the default MLP (``module=None``).
-    activation : str or torch.nn.Module class, default='relu'
-        Hidden activation of the default MLP: 'relu', 'tanh', 'logistic',
-        'identity', 'gelu', 'leaky_relu', 'elu', 'selu', 'silu', or a class.
-    dropout : float, default=0.0
-        Dropout probability after each hidden activation of the default MLP.
-    batch_norm : bool, default=False
-        Add ``BatchNorm1d`` after each hidden linear layer of the default MLP.
-    optimizer : {'adam', 'adamw', 'sgd', 'rmsprop'} or torch.optim class, \
-default='adam'
-        The optimizer. Fused kernels are used where torch has them.
-    optimizer_kwargs : dict, default=None
-        Extra optimizer arguments, e.g. ``{"momentum": 0.9}`` for SGD.
-    lr : float, default=1e-3
-        Learning rate.
-    weight_decay : float, default=0.0
-        L2 penalty (``weight_decay`` of the torch optimizer).
-    batch_size : int, default=200
-        Mini-batch size.
-    max_epochs : int, default=200
-        Number of passes over the training data.
-    device : str, default='cpu'
-        'cpu', 'cuda', 'cuda:N', 'mps' or 'auto' (first accelerator found,
-        else CPU).
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and dropout. The same int
-        gives identical results on CPU; global RNG state is left untouched.
-    verbose : int, default=0
-        Print a per-epoch table when positive.
+    {shared_parameters}
 
     Attributes
     ----------
     classes_ : ndarray of shape (2,)
         The two labels, sorted; ``classes_[1]`` is the positive class.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names, when X was a DataFrame with string column names.
-    module_ : torch.nn.Module
-        The trained network.
-    net_ : skorch.NeuralNet
-        The skorch net that trained it.
-    history_ : skorch.History
-        Per-epoch training record.
-    loss_curve_ : list of float
-        Mean training loss of each epoch.
-    n_iter_ : int
-        Number of epochs run.
+    {shared_attributes}
 
     See Also
     --------
