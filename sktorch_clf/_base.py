@@ -2,39 +2,39 @@
 
 from __future__ import annotations
 
-import inspect
-from functools import partial
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 import torch
-from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 
-# The one module that imports scikit-learn's private parameter validation
+# The one module that imports scikit-learn's private validation helpers
 # (what scikit-learn-contrib projects use); _binary.py takes Interval from here.
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
-
-from ._data import as_float_tensor, draw_seed, resolve_device, seeded, take_rows
-from ._engine import Engine, TensorData
-from ._network import (
-    ACTIVATIONS,
-    build_user_module,
-    check_hidden_layer_sizes,
-    check_module_output,
-    make_mlp,
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
 )
 
-OPTIMIZERS = {
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "sgd": torch.optim.SGD,
-    "rmsprop": torch.optim.RMSprop,
-}
-# Optimizers with a fused kernel on CPU and CUDA (one kernel for all weights).
-_FUSED = (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD)
+from ._build import OPTIMIZERS, build_engine
+from ._data import as_float_tensor, draw_seed, resolve_device, seeded, take_rows
+from ._engine import TensorData
+from ._inputs import (
+    check_numeric_columns,
+    class_sample_weight,
+    combine_weights,
+    encode_labels,
+    sorted_classes,
+    validation_split,
+)
+from ._network import ACTIVATIONS
+from ._stopping import StopRule
+
 _PREDICT_CHUNK = 65_536
 
 
@@ -57,6 +57,13 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "class_weight": [None, StrOptions({"balanced"}), dict],
+        "warm_start": ["boolean"],
+        "callbacks": [None, list],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -77,6 +84,13 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         weight_decay=0.0,
         batch_size=200,
         max_epochs=200,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        class_weight=None,
+        warm_start=False,
+        callbacks=None,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -93,6 +107,13 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -124,10 +145,22 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         """skorch's per-epoch ``History`` of the last fit."""
         return self.net_.history
 
+    @property
+    def history_df_(self):
+        """``history_`` as a pandas DataFrame, one row per epoch."""
+        rows = [
+            {k: v for k, v in row.items() if k != "batches"} for row in self.history_
+        ]
+        return pd.DataFrame(rows).set_index("epoch")
+
     # -- public API ----------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Train a new network on ``X`` and ``y``.
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on ``X`` and ``y`` for up to ``max_epochs`` epochs.
+
+        A new network is built unless ``warm_start=True`` and the estimator
+        is already fitted, in which case training continues from the current
+        weights and optimizer state.
 
         Parameters
         ----------
@@ -136,32 +169,49 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
             ``OneHotEncoder`` in a ``ColumnTransformer``).
         y : array-like of shape (n_samples,)
             Target labels: strings, ints, bools or any sortable labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative per-sample weights of the loss; multiplied by the
+            weights from ``class_weight``.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        X, y = self._validate_X(X, y, reset=True)
-        classes = _sorted_classes(y)
-        check_classification_targets(y)
-        self._check_classes(classes)
-        y_encoded = np.searchsorted(classes, y)
-        device = resolve_device(self.device)
-        X_t = as_float_tensor(X)
-        sample = take_rows(X_t, slice(0, 2))  # on the CPU, like the new module
-        if isinstance(X_t, torch.Tensor):
-            X_t = X_t.to(device)
-        data = TensorData(X_t, self._target_tensor(y_encoded).to(device), device)
-        with seeded(draw_seed(self.random_state)):
-            module = self._build_module(len(classes), sample)
-            net = self._make_engine(module, device)
-            net.partial_fit(data)
-        self.classes_ = classes
-        self.net_ = net
-        self.loss_curve_ = list(net.history[:, "train_loss"])
-        self.n_iter_ = len(net.history)
-        return self
+        warm = self.warm_start and hasattr(self, "net_")
+        return self._fit(
+            X, y, sample_weight, classes=None, reset=not warm, partial=False
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch on ``X`` and ``y``, continuing from the last call.
+
+        The first call builds the network. Later calls must have the same
+        features; every label must be among ``classes_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Numeric training data.
+        y : array-like of shape (n_samples,)
+            Target labels.
+        classes : array-like of shape (n_classes,), default=None
+            All labels that may ever appear. Required on the first call when
+            its ``y`` does not contain every class; ignored afterwards
+            (it must then match ``classes_``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative per-sample weights of the loss.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one epoch more.
+        """
+        first = not hasattr(self, "net_")
+        return self._fit(
+            X, y, sample_weight, classes=classes, reset=first, partial=True
+        )
 
     def predict_log_proba(self, X):
         """Log of the class probabilities, computed stably from the logits.
@@ -198,9 +248,125 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
+    # -- training ------------------------------------------------------------
+    def _fit(self, X, y, sample_weight, *, classes, reset: bool, partial: bool):
+        """Shared by fit and partial_fit (``partial``: one epoch, no split)."""
+        X, y = self._validate_X(X, y, reset=reset)
+        if reset:
+            self.classes_ = self._fit_classes(y, classes)
+            self._seed = draw_seed(self.random_state)
+        elif classes is not None and partial:
+            self._check_same_classes(classes)
+        y_encoded = encode_labels(y, self.classes_)
+        weights = self._weights(X, y, sample_weight, partial)
+        device = resolve_device(self.device)
+        # a fresh, reproducible seed for every fit / partial_fit call
+        seed = self._call_seed(0 if reset else len(self.net_.history))
+        valid = stop_rule = None
+        if not partial:
+            stop_rule = self._stop_rule()
+            if self.early_stopping:
+                (X, y_encoded, weights), valid = validation_split(
+                    X, y_encoded, weights, self.validation_fraction, seed
+                )
+                valid = self._tensor_data(*valid, device)
+        train = self._tensor_data(X, y_encoded, weights, device)
+        with seeded(seed):
+            if reset:
+                self.net_ = build_engine(self, train, device)
+            epochs = 1 if partial else self.max_epochs
+            interrupted = self.net_.train(train, valid, epochs, stop_rule)
+        self._record_fit(stop_rule, interrupted)
+        return self
+
+    def _call_seed(self, epochs_done: int) -> int:
+        entropy = np.random.SeedSequence([self._seed, epochs_done])
+        return int(entropy.generate_state(1)[0])
+
+    def _fit_classes(self, y: np.ndarray, classes) -> np.ndarray:
+        found = sorted_classes(y)
+        check_classification_targets(y)
+        if classes is not None:
+            found = sorted_classes(np.asarray(classes))
+        self._check_classes(found)
+        return found
+
+    def _check_same_classes(self, classes) -> None:
+        given = sorted_classes(np.asarray(classes))
+        if not np.array_equal(given, self.classes_):
+            raise ValueError(
+                f"classes={given.tolist()} differs from classes_="
+                f"{self.classes_.tolist()} of the first call to partial_fit"
+            )
+
+    def _weights(self, X, y, sample_weight, partial: bool) -> np.ndarray | None:
+        """Combined sample and class weights, scaled to mean 1 (or None)."""
+        if partial and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit, whose "
+                "chunks need not show the class balance; pass a dict instead"
+            )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        by_class = class_sample_weight(self.class_weight, y, self.classes_)
+        weights = combine_weights(sample_weight, by_class)
+        if weights is None:
+            return None
+        if not weights.sum() > 0:
+            raise ValueError(
+                "The combined sample_weight and class_weight are all zero: "
+                "no sample would be trained on"
+            )
+        return weights / weights.mean()
+
+    def _stop_rule(self) -> StopRule:
+        if self.early_stopping:
+            return StopRule("valid_acc", self.tol, self.n_iter_no_change, True)
+        return StopRule("train_loss", self.tol, self.n_iter_no_change, False)
+
+    def _tensor_data(self, X, y_encoded, weights, device) -> TensorData:
+        X_t = as_float_tensor(X)
+        if isinstance(X_t, torch.Tensor):
+            X_t = X_t.to(device)
+        w = None if weights is None else torch.from_numpy(weights.astype(np.float32))
+        y_t = self._target_tensor(y_encoded).to(device)
+        return TensorData(X_t, y_t, device, None if w is None else w.to(device))
+
+    def _record_fit(self, stop_rule: StopRule | None, interrupted: bool) -> None:
+        history = self.net_.history
+        self.loss_curve_ = list(history[:, "train_loss"])
+        self.n_iter_ = len(history)
+        scores = [row["valid_acc"] for row in history if "valid_acc" in row]
+        self.validation_scores_ = scores if self.early_stopping else None
+        self.best_validation_score_ = None
+        self.best_epoch_ = None
+        self.best_loss_ = min(self.loss_curve_)
+        if stop_rule is not None and self.early_stopping:
+            self.best_validation_score_ = stop_rule.best_value
+            self.best_epoch_ = stop_rule.best_epoch
+        if interrupted:
+            warnings.warn(
+                f"Training was interrupted (KeyboardInterrupt) after {self.n_iter_} "
+                "epochs; the model keeps the weights it had reached.",
+                UserWarning,
+                stacklevel=3,
+            )
+        elif stop_rule is not None and not stop_rule.stopped:
+            warnings.warn(
+                f"Maximum number of epochs ({self.max_epochs}) reached and the "
+                "optimization hasn't converged yet: the "
+                f"{stop_rule.monitor} still improved by more than tol={self.tol} "
+                f"within the last {self.n_iter_no_change} epochs. Increase "
+                "max_epochs or lr, or use early_stopping=True.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
     # -- helpers -------------------------------------------------------------
     def _validate_X(self, X, y=None, *, reset: bool):
-        _check_numeric_columns(X)
+        check_numeric_columns(X)
         kwargs = dict(accept_sparse="csr", dtype=np.float32, reset=reset)
         try:
             if y is None and not reset:
@@ -215,70 +381,6 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
                 "ColumnTransformer."
             ) from exc
 
-    def _build_module(self, n_classes: int, sample: torch.Tensor) -> torch.nn.Module:
-        n_outputs = self._n_outputs(n_classes)
-        if self.module is None:
-            sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
-            module = make_mlp(
-                self.n_features_in_,
-                n_outputs,
-                sizes,
-                activation=self.activation,
-                dropout=self.dropout,
-                batch_norm=self.batch_norm,
-            )
-        else:
-            module = build_user_module(
-                self.module, self.n_features_in_, n_outputs, self.module_kwargs
-            )
-        check_module_output(module, sample, n_outputs)
-        return module
-
-    def _make_engine(self, module: torch.nn.Module, device: torch.device) -> Engine:
-        net = Engine(
-            module,
-            self._criterion,
-            flatten_output=self._flatten_output,
-            optimizer=self._optimizer_factory(device),
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            train_split=None,
-            verbose=self.verbose,
-            device=str(device),
-        )
-        try:
-            return net.initialize()
-        except (TypeError, ValueError) as exc:
-            raise type(exc)(
-                f"optimizer={self.optimizer!r} rejected optimizer_kwargs="
-                f"{self.optimizer_kwargs!r} (lr={self.lr!r}): {exc}"
-            ) from exc
-
-    def _optimizer_factory(self, device: torch.device) -> partial:
-        cls = self.optimizer
-        if isinstance(cls, str):
-            cls = OPTIMIZERS[cls]
-        if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
-            raise TypeError(
-                f"optimizer must be one of {sorted(OPTIMIZERS)} or a "
-                f"torch.optim.Optimizer subclass, got {self.optimizer!r}"
-            )
-        kwargs = {}
-        if "weight_decay" in inspect.signature(cls).parameters:
-            # always explicit: AdamW's own default would be 0.01, not ours
-            kwargs["weight_decay"] = self.weight_decay
-        elif self.weight_decay:
-            raise ValueError(
-                f"weight_decay={self.weight_decay!r} was given but optimizer "
-                f"{cls.__name__} has no weight_decay parameter"
-            )
-        kwargs.update(self.optimizer_kwargs or {})
-        fusable = issubclass(cls, _FUSED) and device.type in ("cpu", "cuda")
-        if fusable and not {"fused", "foreach"} & kwargs.keys():
-            kwargs["fused"] = True
-        return partial(cls, **kwargs)
-
     def _logits(self, X) -> torch.Tensor:
         """Float64 CPU logits of ``X``, run in eval mode in large batches."""
         check_is_fitted(self)
@@ -291,33 +393,3 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
                 batch = take_rows(X_t, slice(start, start + _PREDICT_CHUNK))
                 chunks.append(net.infer(batch.to(net.device)).double().cpu())
         return torch.cat(chunks)
-
-
-def _sorted_classes(y: np.ndarray) -> np.ndarray:
-    """Sorted unique labels of ``y``, keeping its dtype (object stays object)."""
-    try:
-        return np.unique(y)
-    except TypeError as exc:
-        types = sorted({type(label).__name__ for label in y})
-        raise TypeError(
-            f"y mixes labels of types {types} that cannot be sorted; "
-            "use labels of one type (e.g. all strings)"
-        ) from exc
-
-
-def _check_numeric_columns(X) -> None:
-    """Name the non-numeric columns of a DataFrame in a clear error."""
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is None or not hasattr(dtypes, "items"):
-        return
-    bad = [
-        col
-        for col, dt in dtypes.items()
-        if not (is_numeric_dtype(dt) or is_bool_dtype(dt))
-    ]
-    if bad:
-        raise ValueError(
-            f"X must be numeric, but columns {bad} are not (dtypes "
-            f"{[str(dtypes[c]) for c in bad]}). Encode them first, e.g. with "
-            "OneHotEncoder or OrdinalEncoder in a ColumnTransformer."
-        )

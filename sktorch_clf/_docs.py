@@ -22,7 +22,35 @@ default='adam'
     batch_size : int, default=200
         Mini-batch size.
     max_epochs : int, default=200
-        Number of passes over the training data.
+        Maximum number of passes over the training data. Training stops
+        earlier, as in MLPClassifier, once the monitored value (training loss,
+        or validation accuracy with ``early_stopping``) has not improved by
+        ``tol`` for ``n_iter_no_change`` epochs; reaching ``max_epochs``
+        before that emits a ``ConvergenceWarning``.
+    early_stopping : bool, default=False
+        Set aside a stratified ``validation_fraction`` of the training data,
+        stop when its accuracy stops improving, and keep the weights of the
+        best epoch (``best_epoch_``).
+    validation_fraction : float, default=0.1
+        Share of the training data used for validation with
+        ``early_stopping``.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of more than ``tol`` before stopping.
+    tol : float, default=1e-4
+        Minimal improvement of the training loss (or validation accuracy)
+        that counts. Set ``n_iter_no_change=max_epochs`` to always train
+        ``max_epochs`` epochs.
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the loss, keyed by the original labels
+        (strings allowed); 'balanced' weighs inversely to class frequency.
+        Multiplies ``sample_weight``.
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the current network (weights
+        and optimizer state) instead of building a new one.
+    callbacks : list of skorch callbacks, default=None
+        Passed to the skorch engine: ``LRScheduler``, ``GradientNormClipping``,
+        ``Checkpoint``, ``ProgressBar``, ``TensorBoard`` and friends. They
+        are copied at each fit, never modified.
     device : str, default='cpu'
         'cpu', 'cuda', 'cuda:N', 'mps' or 'auto' (first accelerator found,
         else CPU).
@@ -44,10 +72,21 @@ SHARED_ATTRIBUTES = """\
         The skorch net that trained it.
     history_ : skorch.History
         Per-epoch training record.
+    history_df_ : pandas.DataFrame
+        ``history_`` as a DataFrame indexed by epoch, for plotting.
     loss_curve_ : list of float
         Mean training loss of each epoch.
+    best_loss_ : float
+        Lowest training loss reached.
+    validation_scores_ : list of float or None
+        Validation accuracy of each epoch with ``early_stopping``, else None.
+    best_validation_score_ : float or None
+        Best validation accuracy with ``early_stopping``, else None.
+    best_epoch_ : int or None
+        The (1-based) epoch whose weights were kept by ``early_stopping``.
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run (all calls, with ``warm_start`` or
+        ``partial_fit``).
 """
 
 

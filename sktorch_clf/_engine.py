@@ -3,32 +3,39 @@
 from __future__ import annotations
 
 import itertools
+import math
+import sys
 
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PrintLog
 
 from ._data import take_rows
+from ._stopping import StopRule
 
 
 class TensorData:
-    """Training data converted once per fit: features, targets, device.
+    """Training data converted once per fit: features, targets, weights.
 
     ``X`` is a CPU or device tensor, or a scipy CSR matrix densified one
-    batch at a time; ``y`` is a tensor on the training device.
+    batch at a time; ``y`` and the optional per-sample weights ``w`` are
+    tensors on the training device.
     """
 
-    def __init__(self, X, y: torch.Tensor, device: torch.device):
+    def __init__(self, X, y: torch.Tensor, device: torch.device, w=None):
         self.X = X
         self.y = y
+        self.w = w
         self.device = device
 
     def __len__(self) -> int:
         return self.X.shape[0]
 
-    def batch(self, rows) -> tuple[torch.Tensor, torch.Tensor]:
+    def batch(self, rows):
+        """``(X, y)``, or ``(X, (y, w))`` when the data carries weights."""
         Xb = take_rows(self.X, rows).to(self.device, non_blocking=True)
-        return Xb, self.y[rows]
+        yb = self.y[rows]
+        return (Xb, yb) if self.w is None else (Xb, (yb, self.w[rows]))
 
 
 class BatchIterator:
@@ -65,14 +72,21 @@ class BatchIterator:
             yield self.data.batch(rows)
 
 
+def _print_to_stderr(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
 class Engine(NeuralNet):
     """skorch's ``NeuralNet`` fed by :class:`BatchIterator`.
 
-    Overrides, each for speed: batches are slices of tensors converted once
-    (``get_dataset`` / ``get_iterator``), the epoch loss is accumulated on
-    the device and read once per epoch (``run_single_epoch``), and only the
-    epoch timer (plus ``PrintLog`` when verbose) runs by default.
-    ``flatten_output`` squeezes a binary model's ``(n, 1)`` logits to ``(n,)``.
+    Overrides, each for speed or control: batches are slices of tensors
+    converted once (``get_iterator``); the epoch loss is accumulated on the
+    device and read once per epoch (``run_single_epoch``); only the epoch
+    timer (plus ``PrintLog`` when verbose) runs by default; :meth:`train`
+    replaces skorch's ``fit_loop`` so that a :class:`StopRule` can end
+    training with a plain ``break``. The criterion returns per-sample losses
+    (``reduction='none'``) and :meth:`get_loss` takes their (weighted) mean.
+    ``flatten_output`` marks a binary model: ``(n, 1)`` logits become ``(n,)``.
     """
 
     def __init__(self, module, criterion, *, flatten_output=False, **net_params):
@@ -83,34 +97,105 @@ class Engine(NeuralNet):
     def _default_callbacks(self):
         callbacks = [("epoch_timer", EpochTimer())]
         if self.verbose:
-            callbacks.append(("print_log", PrintLog()))
+            keys = ["train_batch_count", "valid_batch_count"]
+            printer = PrintLog(keys_ignored=keys, sink=_print_to_stderr)
+            callbacks.append(("print_log", printer))
         return callbacks
 
-    def get_dataset(self, X, y=None):
-        return X
+    def train(
+        self,
+        train: TensorData,
+        valid: TensorData | None,
+        epochs: int,
+        stop_rule: StopRule | None = None,
+    ) -> bool:
+        """Run up to ``epochs`` epochs; return True if interrupted by Ctrl-C.
+
+        On ``KeyboardInterrupt`` the model keeps the weights reached so far,
+        as in skorch. A ``stop_rule`` ends training early and may restore
+        the weights of its best epoch.
+        """
+        self.check_training_readiness()
+        self.notify("on_train_begin", X=train, y=None)
+        interrupted = False
+        try:
+            self._epochs(train, valid, epochs, stop_rule)
+        except KeyboardInterrupt:
+            interrupted = True
+        if stop_rule is not None:
+            stop_rule.restore_best(self.module_)
+        self.notify("on_train_end", X=train, y=None)
+        return interrupted
+
+    def _epochs(self, train, valid, epochs, stop_rule) -> None:
+        batches_train = self.get_iterator(train, training=True)
+        batches_valid = None if valid is None else self.get_iterator(valid)
+        on_epoch = {"dataset_train": train, "dataset_valid": valid}
+        for _ in range(epochs):
+            self.notify("on_epoch_begin", **on_epoch)
+            self.run_single_epoch(batches_train, True, "train", step_fn=self.train_step)
+            self.run_single_epoch(
+                batches_valid, False, "valid", step_fn=self.validation_step
+            )
+            self.notify("on_epoch_end", **on_epoch)
+            if stop_rule is not None and stop_rule.should_stop(self):
+                break
 
     def get_iterator(self, dataset, training=False):
         return BatchIterator(dataset, self.batch_size, shuffle=training)
+
+    def get_dataset(self, X, y=None):
+        return X
 
     def infer(self, x, **fit_params):
         out = self.module_(x, **fit_params)
         return out.reshape(-1) if self.flatten_output else out
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        return self.criterion_(y_pred, y_true)
+        if isinstance(y_true, tuple):
+            y_true, weight = y_true
+            return (self.criterion_(y_pred, y_true) * weight).mean()
+        return self.criterion_(y_pred, y_true).mean()
+
+    def _hits(self, y_pred: torch.Tensor, y_true) -> tuple[torch.Tensor, torch.Tensor]:
+        """Correct predictions and total weight of a batch (for accuracy)."""
+        y, weight = y_true if isinstance(y_true, tuple) else (y_true, None)
+        if self.flatten_output:
+            hits = (y_pred >= 0) == (y >= 0.5)
+        else:
+            hits = y_pred.argmax(dim=1) == y
+        hits = hits.to(y_pred.dtype)
+        if weight is None:
+            return hits.sum(), torch.tensor(float(len(hits)), device=hits.device)
+        return (hits * weight).sum(), weight.sum()
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
             return
-        total = torch.zeros((), device=self.device)
+        # running sums stay on the device; read once per epoch (no sync per batch)
+        sums = torch.zeros(3, device=self.device)  # loss, hits, weight of hits
         n_seen = batch_count = 0
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
             size = batch[0].shape[0]
-            total += step["loss"].detach() * size
+            sums[0] += step["loss"].detach() * size
+            if not training:
+                hits, weight = self._hits(step["y_pred"], batch[1])
+                sums[1] += hits
+                sums[2] += weight
             n_seen += size
             batch_count += 1
             self.notify("on_batch_end", batch=batch, training=training, **step)
+        loss_sum, hits, weight = sums.tolist()
+        loss = loss_sum / n_seen
+        if not math.isfinite(loss):
+            raise ValueError(
+                f"The {prefix} loss became {loss} in epoch {len(self.history)}. "
+                "The learning rate may be too high (try a smaller lr) or the "
+                "inputs unscaled (try StandardScaler in a Pipeline)."
+            )
         self.history.record(prefix + "_batch_count", batch_count)
-        self.history.record(prefix + "_loss", (total / max(n_seen, 1)).item())
+        self.history.record(prefix + "_loss", loss)
+        if not training:
+            self.history.record(prefix + "_acc", hits / weight)

@@ -14,7 +14,24 @@ ESTIMATORS = [
 ]
 
 
-@parametrize_with_checks(ESTIMATORS)
+# The one check that cannot pass, and why. Fitting with integer sample_weight
+# IS equivalent to repeating rows here (both fits are one full batch, the
+# loss is the weighted mean), but the network trains in float32 and the check
+# compares probabilities at rtol=1e-7, below float32 resolution: after 200
+# Adam steps they agree to ~5e-7 relative. tests/test_weights.py asserts the
+# same equivalence at a float32 tolerance (rtol=1e-5), so it can still fail.
+FLOAT32_EQUIVALENCE = {
+    check: "weighted and repeated fits agree only to float32 precision (~5e-7)"
+    for check in (
+        "check_sample_weight_equivalence_on_dense_data",
+        "check_sample_weight_equivalence_on_sparse_data",
+    )
+}
+
+
+@parametrize_with_checks(
+    ESTIMATORS, expected_failed_checks=lambda est: FLOAT32_EQUIVALENCE
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 

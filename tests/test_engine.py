@@ -69,7 +69,9 @@ def test_sparse_input_is_densified_one_batch_at_a_time(monkeypatch, binary_data)
 @pytest.mark.parametrize("verbose", [0, 1])
 def test_verbose_prints_a_table_per_epoch(capsys, binary_data, verbose):
     TorchMulticlassClassifier(max_epochs=3, verbose=verbose).fit(*binary_data)
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert captured.out == ""  # the table goes to stderr
+    out = captured.err
     if verbose:
         assert "train_loss" in out
         assert (

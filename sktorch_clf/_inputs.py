@@ -1,0 +1,94 @@
+"""Checks and conversions of what the caller passes to fit / partial_fit."""
+
+from __future__ import annotations
+
+import numpy as np
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
+from sklearn.model_selection import train_test_split
+from sklearn.utils import _safe_indexing
+from sklearn.utils.class_weight import compute_sample_weight
+
+
+def check_numeric_columns(X) -> None:
+    """Name the non-numeric columns of a DataFrame in a clear error."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items"):
+        return
+    bad = [
+        col
+        for col, dt in dtypes.items()
+        if not (is_numeric_dtype(dt) or is_bool_dtype(dt))
+    ]
+    if bad:
+        raise ValueError(
+            f"X must be numeric, but columns {bad} are not (dtypes "
+            f"{[str(dtypes[c]) for c in bad]}). Encode them first, e.g. with "
+            "OneHotEncoder or OrdinalEncoder in a ColumnTransformer."
+        )
+
+
+def sorted_classes(y: np.ndarray) -> np.ndarray:
+    """Sorted unique labels of ``y``, keeping its dtype (object stays object)."""
+    try:
+        return np.unique(y)
+    except TypeError as exc:
+        types = sorted({type(label).__name__ for label in y})
+        raise TypeError(
+            f"y mixes labels of types {types} that cannot be sorted; "
+            "use labels of one type (e.g. all strings)"
+        ) from exc
+
+
+def encode_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Positions of ``y``'s labels in ``classes``; unknown labels raise."""
+    unseen = np.setdiff1d(sorted_classes(y), classes)
+    if unseen.size:
+        raise ValueError(
+            f"y contains labels {unseen.tolist()} that are not in classes "
+            f"{classes.tolist()}; pass every label with classes= on the first "
+            "call to partial_fit"
+        )
+    return np.searchsorted(classes, y)
+
+
+def class_sample_weight(class_weight, y: np.ndarray, classes: np.ndarray):
+    """Per-sample weights from ``class_weight`` (None, 'balanced' or a dict)."""
+    if class_weight is None:
+        return None
+    if isinstance(class_weight, dict):
+        unknown = [label for label in class_weight if label not in set(classes)]
+        if unknown:
+            raise ValueError(
+                f"class_weight has labels {unknown} that are not in classes_ "
+                f"{classes.tolist()}"
+            )
+        return np.array([class_weight.get(label, 1.0) for label in y], dtype=float)
+    return compute_sample_weight(class_weight, y)
+
+
+def combine_weights(sample_weight, class_weight) -> np.ndarray | None:
+    """Multiply the two weightings; None when neither is given."""
+    if sample_weight is None:
+        return class_weight
+    return sample_weight if class_weight is None else sample_weight * class_weight
+
+
+def validation_split(X, y, weights, fraction: float, seed: int):
+    """Stratified train / validation split, as MLPClassifier's early stopping."""
+    rows = np.arange(len(y))
+    try:
+        train, valid = train_test_split(
+            rows, test_size=fraction, stratify=y, random_state=seed
+        )
+    except ValueError as exc:
+        raise ValueError(
+            f"early_stopping could not set aside validation_fraction={fraction} "
+            f"of {len(y)} samples stratified by class: {exc}"
+        ) from exc
+    train, valid = np.sort(train), np.sort(valid)
+
+    def part(rows):
+        w = None if weights is None else weights[rows]
+        return _safe_indexing(X, rows), y[rows], w
+
+    return part(train), part(valid)
