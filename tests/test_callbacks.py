@@ -1,0 +1,104 @@
+"""skorch callbacks, interruption, non-finite losses and verbosity."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback, GradientNormClipping, LRScheduler
+from torch import nn
+
+from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
+
+
+class GradNorms(Callback):
+    """Records the total gradient norm the optimizer will apply."""
+
+    def initialize(self):
+        self.norms_ = []
+        return self
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        grads = [p.grad.norm() for _, p in named_parameters if p.grad is not None]
+        self.norms_.append(float(torch.norm(torch.stack(grads))))
+
+
+class InterruptAt(Callback):
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_lr_scheduler(binary_data):
+    schedule = LRScheduler(policy="StepLR", step_size=2, gamma=0.1)
+    clf = TorchBinaryClassifier(lr=0.1, max_epochs=5, callbacks=[schedule])
+    clf.fit(*binary_data)
+    lrs = clf.history_df_["event_lr"].tolist()
+    np.testing.assert_allclose(lrs, [0.1, 0.1, 0.01, 0.01, 0.001])
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3)
+
+
+def test_gradient_norm_clipping(binary_data):
+    X, y = binary_data
+
+    def norms(callbacks):
+        clf = TorchBinaryClassifier(
+            lr=0.5, max_epochs=3, random_state=0, callbacks=[*callbacks, GradNorms()]
+        ).fit(X * 50, y)
+        return dict(clf.net_.callbacks_)["GradNorms"].norms_
+
+    assert max(norms([])) > 1.0
+    assert max(norms([GradientNormClipping(gradient_clip_value=0.5)])) <= 0.5 + 1e-5
+
+
+def test_callbacks_are_copied_not_modified(binary_data):
+    schedule = LRScheduler(policy="StepLR", step_size=1)
+    before = copy.deepcopy(vars(schedule))
+    clf = TorchBinaryClassifier(max_epochs=2, callbacks=[schedule]).fit(*binary_data)
+    assert vars(schedule).keys() == before.keys()
+    assert dict(clf.net_.callbacks_)["LRScheduler"] is not schedule
+
+
+def test_keyboard_interrupt_leaves_a_fitted_model(binary_data):
+    X, y = binary_data
+    clf = TorchMulticlassClassifier(max_epochs=50, callbacks=[InterruptAt(3)])
+    with pytest.warns(UserWarning, match="interrupted .* after 3 epochs"):
+        clf.fit(X, y)
+    assert clf.n_iter_ == 3
+    assert clf.predict_proba(X).shape == (300, 2)
+    assert np.isfinite(clf.predict_proba(X)).all()
+
+
+@pytest.mark.parametrize("cls", [TorchBinaryClassifier, TorchMulticlassClassifier])
+def test_exploding_training_stops_with_a_clear_error(cls, binary_data):
+    X, y = binary_data
+    clf = cls(optimizer="sgd", lr=1e30, max_epochs=20, random_state=0)
+    with pytest.raises(ValueError, match=r"loss became nan.*lr.*StandardScaler"):
+        clf.fit(X * 1e3, y)
+
+
+def test_nan_outputs_stop_training(binary_data):
+    class NanNet(nn.Module):
+        def __init__(self, n_features_in, n_outputs):
+            super().__init__()
+            self.linear = nn.Linear(n_features_in, n_outputs)
+
+        def forward(self, X):
+            return self.linear(X) * float("nan")
+
+    with pytest.raises(ValueError, match="train loss became nan in epoch 1"):
+        TorchBinaryClassifier(module=NanNet).fit(*binary_data)
+
+
+def test_verbose_table_shows_validation(capsys, binary_data):
+    TorchBinaryClassifier(max_epochs=2, early_stopping=True, verbose=1).fit(
+        *binary_data
+    )
+    err = capsys.readouterr().err
+    header = err.splitlines()[0]
+    for column in ("epoch", "train_loss", "valid_acc", "valid_loss", "dur"):
+        assert column in header
+    assert "batch_count" not in header
