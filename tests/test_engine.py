@@ -88,6 +88,18 @@ def test_auto_device_without_accelerator(binary_data):
     assert next(clf.module_.parameters()).device.type in ("cpu", "mps")
 
 
+@pytest.mark.parametrize("device", ["cuda", "cuda:0", "mps"])
+def test_unavailable_accelerator_is_a_clear_error(binary_data, device):
+    available = {
+        "cuda": torch.cuda.is_available(),
+        "mps": torch.backends.mps.is_available(),
+    }
+    if available[device.split(":")[0]]:
+        pytest.skip(f"this machine has {device}; the error path needs one without")
+    with pytest.raises(ValueError, match=f"device='{device}' was requested but"):
+        TorchBinaryClassifier(device=device, max_epochs=1).fit(*binary_data)
+
+
 def test_predict_chunks_match_single_pass(monkeypatch, binary_data):
     X, y = binary_data
     clf = TorchBinaryClassifier(max_epochs=2, random_state=0).fit(X, y)

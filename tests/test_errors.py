@@ -143,13 +143,6 @@ def test_bad_parameters(cls, data, params, error, match):
         quick(cls, **params).fit(X, y)
 
 
-def test_cuda_requested_without_cuda(data):
-    if torch.cuda.is_available():
-        pytest.skip("this machine has CUDA; the error path needs a machine without")
-    with pytest.raises(ValueError, match="CUDA is not available"):
-        quick(TorchBinaryClassifier, device="cuda").fit(*data)
-
-
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_caller_objects_not_modified(cls, data):
     X, y = data

@@ -1,0 +1,95 @@
+"""CUDA training and inference, checked against the CPU (skipped without CUDA).
+
+Run on a GPU machine with ``python -m pytest -m gpu tests/test_gpu.py``.
+"""
+
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+
+from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
+
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device"),
+]
+ESTIMATORS = [TorchBinaryClassifier, TorchMulticlassClassifier]
+
+
+def fitted(cls, device, X, y, **params):
+    params = {"max_epochs": 20, "lr": 0.01, "random_state": 0, **params}
+    return cls(device=device, **params).fit(X, y)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_cuda_matches_cpu(cls, multiclass_data, binary_data):
+    X, y = multiclass_data if cls is TorchMulticlassClassifier else binary_data
+    cpu = fitted(cls, "cpu", X, y)
+    gpu = fitted(cls, "cuda", X, y)
+    assert next(gpu.module_.parameters()).device.type == "cuda"
+    # same initial weights and batch order; only float rounding differs
+    np.testing.assert_allclose(gpu.predict_proba(X), cpu.predict_proba(X), atol=2e-3)
+    assert np.mean(gpu.predict(X) == cpu.predict(X)) >= 0.99
+    np.testing.assert_allclose(gpu.loss_curve_, cpu.loss_curve_, rtol=1e-3)
+
+
+def test_cuda_with_sparse_weights_and_early_stopping(binary_data):
+    X, y = binary_data
+    sw = np.where(y == 1, 2.0, 1.0)
+    clf = TorchBinaryClassifier(
+        device="cuda", early_stopping=True, max_epochs=30, random_state=0
+    ).fit(sp.csr_matrix(X), y, sample_weight=sw)
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert clf.score(sp.csr_matrix(X), y) > 0.8
+
+
+def test_auto_picks_cuda(binary_data):
+    clf = TorchBinaryClassifier(device="auto", max_epochs=1).fit(*binary_data)
+    assert next(clf.module_.parameters()).device.type == "cuda"
+
+
+def test_cuda_index_out_of_range(binary_data):
+    with pytest.raises(ValueError, match="CUDA device"):
+        TorchBinaryClassifier(device="cuda:99").fit(*binary_data)
+
+
+def test_gpu_model_loads_and_predicts_without_gpu(tmp_path, binary_data):
+    X, y = binary_data
+    clf = fitted(TorchBinaryClassifier, "cuda", X, np.array(["no", "yes"])[y])
+    (tmp_path / "model.pkl").write_bytes(pickle.dumps(clf))
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "expected.npy", clf.predict_proba(X))
+    script = textwrap.dedent(
+        """
+        import pickle, sys, warnings
+        import numpy as np, torch
+        assert not torch.cuda.is_available()
+        d = sys.argv[1]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # skorch: loading CUDA state on CPU
+            clf = pickle.load(open(d + "/model.pkl", "rb"))
+        X = np.load(d + "/X.npy")
+        assert next(clf.module_.parameters()).device.type == "cpu"
+        np.testing.assert_allclose(
+            clf.predict_proba(X), np.load(d + "/expected.npy"), atol=1e-5)
+        assert set(clf.predict(X)) <= {"no", "yes"}
+        print("ok")
+        """
+    )
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
