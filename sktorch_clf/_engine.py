@@ -173,22 +173,23 @@ class Engine(NeuralNet):
         if iterator is None:
             return
         # running sums stay on the device; read once per epoch (no sync per batch)
-        sums = torch.zeros(3, device=self.device)  # loss, hits, weight of hits
+        loss_sum = torch.zeros((), device=self.device)
+        hits_sum = torch.zeros((), device=self.device)
+        weight_sum = torch.zeros((), device=self.device)
         n_seen = batch_count = 0
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
             size = batch[0].shape[0]
-            sums[0] += step["loss"].detach() * size
+            loss_sum.add_(step["loss"].detach(), alpha=size)
             if not training:
                 hits, weight = self._hits(step["y_pred"], batch[1])
-                sums[1] += hits
-                sums[2] += weight
+                hits_sum += hits
+                weight_sum += weight
             n_seen += size
             batch_count += 1
             self.notify("on_batch_end", batch=batch, training=training, **step)
-        loss_sum, hits, weight = sums.tolist()
-        loss = loss_sum / n_seen
+        loss = loss_sum.item() / n_seen
         if not math.isfinite(loss):
             raise ValueError(
                 f"The {prefix} loss became {loss} in epoch {len(self.history)}. "
@@ -198,4 +199,5 @@ class Engine(NeuralNet):
         self.history.record(prefix + "_batch_count", batch_count)
         self.history.record(prefix + "_loss", loss)
         if not training:
+            hits, weight = torch.stack([hits_sum, weight_sum]).tolist()
             self.history.record(prefix + "_acc", hits / weight)
