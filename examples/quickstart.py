@@ -21,7 +21,7 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_sta
 
 model = make_pipeline(
     StandardScaler(),
-    TorchBinaryClassifier(hidden_layer_sizes=(32,), random_state=0),
+    TorchBinaryClassifier(hidden_layer_sizes=(32,), lr=1e-2, random_state=0),
 )
 model.fit(X_train, y_train)
 clf = model[-1]
@@ -38,7 +38,9 @@ clf.set_params(threshold=0.5)
 
 # --- multiclass: cross-validation and grid search ---------------------------
 X, y = load_wine(return_X_y=True, as_frame=True)
-pipe = make_pipeline(StandardScaler(), TorchMulticlassClassifier(random_state=0))
+pipe = make_pipeline(
+    StandardScaler(), TorchMulticlassClassifier(lr=1e-2, random_state=0)
+)
 scores = cross_val_score(pipe, X, y, cv=5)
 print(f"wine, 5-fold accuracy: {scores.mean():.3f} +/- {scores.std():.3f}")
 
@@ -46,7 +48,7 @@ search = GridSearchCV(
     pipe,
     {
         "torchmulticlassclassifier__hidden_layer_sizes": [(16,), (64, 32)],
-        "torchmulticlassclassifier__lr": [1e-3, 1e-2],
+        "torchmulticlassclassifier__lr": [1e-2, 3e-2],
     },
     cv=3,
     n_jobs=2,

@@ -25,6 +25,7 @@ from ._build import OPTIMIZERS, build_engine
 from ._data import as_float_tensor, draw_seed, resolve_device, seeded, take_rows
 from ._engine import TensorData
 from ._inputs import (
+    check_no_missing_labels,
     check_numeric_columns,
     class_sample_weight,
     combine_weights,
@@ -32,10 +33,14 @@ from ._inputs import (
     sorted_classes,
     validation_split,
 )
-from ._network import ACTIVATIONS
+from ._network import ACTIVATIONS, check_logits
 from ._stopping import StopRule
 
 _PREDICT_CHUNK = 65_536
+_PREDICT_VALUES = 2**24  # 64 MiB of float32 per dense chunk
+# Warnings from _record_fit point at the caller of fit / partial_fit, through
+# _train, _fit, fit and scikit-learn's _fit_context wrapper (tested).
+_USER_FRAME = 6
 
 
 class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
@@ -250,7 +255,25 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
 
     # -- training ------------------------------------------------------------
     def _fit(self, X, y, sample_weight, *, classes, reset: bool, partial: bool):
-        """Shared by fit and partial_fit (``partial``: one epoch, no split)."""
+        """Shared by fit and partial_fit (``partial``: one epoch, no split).
+
+        A fresh fit that fails leaves the estimator unfitted, never a mix of
+        the old network and the new data's attributes.
+        """
+        try:
+            return self._train(X, y, sample_weight, classes, reset, partial)
+        except Exception:
+            if reset:
+                for name in [k for k in vars(self) if k.endswith("_")]:
+                    delattr(self, name)
+            raise
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "net_")
+
+    def _train(self, X, y, sample_weight, classes, reset, partial):
+        if y is not None:
+            check_no_missing_labels(y)
         X, y = self._validate_X(X, y, reset=reset)
         if reset:
             self.classes_ = self._fit_classes(y, classes)
@@ -351,7 +374,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
                 f"Training was interrupted (KeyboardInterrupt) after {self.n_iter_} "
                 "epochs; the model keeps the weights it had reached.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=_USER_FRAME,
             )
         elif stop_rule is not None and not stop_rule.stopped:
             warnings.warn(
@@ -361,7 +384,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
                 f"within the last {self.n_iter_no_change} epochs. Increase "
                 "max_epochs or lr, or use early_stopping=True.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=_USER_FRAME,
             )
 
     # -- helpers -------------------------------------------------------------
@@ -382,14 +405,23 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
             ) from exc
 
     def _logits(self, X) -> torch.Tensor:
-        """Float64 CPU logits of ``X``, run in eval mode in large batches."""
+        """Float64 CPU logits of ``X``, run in eval mode in large batches.
+
+        A chunk holds at most ``_PREDICT_CHUNK`` rows and ``_PREDICT_VALUES``
+        values, so that sparse input is densified a bounded block at a time.
+        """
         check_is_fitted(self)
         X_t = as_float_tensor(self._validate_X(X, reset=False))
         net = self.net_
+        n_outputs = self._n_outputs(len(self.classes_))
+        rows = max(1, min(_PREDICT_CHUNK, _PREDICT_VALUES // X_t.shape[1]))
         net.module_.eval()
         chunks = []
         with torch.inference_mode():
-            for start in range(0, X_t.shape[0], _PREDICT_CHUNK):
-                batch = take_rows(X_t, slice(start, start + _PREDICT_CHUNK))
-                chunks.append(net.infer(batch.to(net.device)).double().cpu())
-        return torch.cat(chunks)
+            for start in range(0, X_t.shape[0], rows):
+                batch = take_rows(X_t, slice(start, start + rows))
+                out = net.module_(batch.to(net.device))
+                check_logits(out, len(batch), n_outputs, "module")
+                chunks.append(out.reshape(len(batch), -1).double().cpu())
+        logits = torch.cat(chunks)
+        return logits.reshape(-1) if self._flatten_output else logits

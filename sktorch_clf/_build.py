@@ -58,6 +58,11 @@ def build_engine(est, train: TensorData, device: torch.device) -> Engine:
 def build_module(est, n_outputs: int) -> torch.nn.Module:
     """The default MLP, or the user's ``module`` built for the data's sizes."""
     if est.module is None:
+        if est.batch_norm and est.batch_size == 1:
+            raise ValueError(
+                "batch_norm=True cannot train on batches of one row; "
+                "use batch_size >= 2"
+            )
         return make_mlp(
             est.n_features_in_,
             n_outputs,
@@ -80,6 +85,13 @@ def optimizer_factory(est, device: torch.device) -> partial:
         raise TypeError(
             f"optimizer must be one of {sorted(OPTIMIZERS)} or a "
             f"torch.optim.Optimizer subclass, got {est.optimizer!r}"
+        )
+    reserved = {"params", "lr", "weight_decay"} & set(est.optimizer_kwargs or {})
+    if reserved:
+        raise ValueError(
+            f"optimizer_kwargs must not set {sorted(reserved)}: use the lr and "
+            "weight_decay parameters (params are the module's), got "
+            f"optimizer_kwargs={est.optimizer_kwargs!r}"
         )
     kwargs = {}
     if "weight_decay" in inspect.signature(cls).parameters:

@@ -28,9 +28,14 @@ def as_float_tensor(X) -> torch.Tensor | sp.csr_matrix:
 
 
 def take_rows(X: torch.Tensor | sp.csr_matrix, rows) -> torch.Tensor:
-    """Rows of ``X`` (a slice or an index tensor) as a dense float32 tensor."""
+    """Rows of ``X`` (a slice or an index tensor) as a new dense float32 tensor.
+
+    Always a copy, never a view of the caller's array: a module that writes
+    to its input (e.g. ``ReLU(inplace=True)``) must not change the caller's
+    data, nor write to a read-only memmap.
+    """
     if isinstance(X, torch.Tensor):
-        return X[rows]
+        return X[rows].clone() if isinstance(rows, slice) else X[rows]
     if isinstance(rows, torch.Tensor):
         rows = rows.cpu().numpy()
     return torch.from_numpy(X[rows].toarray())

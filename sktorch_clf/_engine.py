@@ -6,11 +6,13 @@ import itertools
 import math
 import sys
 
+import numpy as np
 import torch
+from sklearn.utils import check_array
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PrintLog
 
-from ._data import take_rows
+from ._data import as_float_tensor, take_rows
 from ._stopping import StopRule
 
 
@@ -22,7 +24,7 @@ class TensorData:
     tensors on the training device.
     """
 
-    def __init__(self, X, y: torch.Tensor, device: torch.device, w=None):
+    def __init__(self, X, y: torch.Tensor | None, device: torch.device, w=None):
         self.X = X
         self.y = y
         self.w = w
@@ -34,7 +36,7 @@ class TensorData:
     def batch(self, rows):
         """``(X, y)``, or ``(X, (y, w))`` when the data carries weights."""
         Xb = take_rows(self.X, rows).to(self.device, non_blocking=True)
-        yb = self.y[rows]
+        yb = None if self.y is None else self.y[rows]
         return (Xb, yb) if self.w is None else (Xb, (yb, self.w[rows]))
 
 
@@ -66,7 +68,7 @@ class BatchIterator:
         edges = self._bounds()
         order = None
         if self.shuffle:
-            order = torch.randperm(len(self.data)).to(self.data.y.device)
+            order = torch.randperm(len(self.data)).to(self.data.device)
         for start, stop in itertools.pairwise(edges):
             rows = slice(start, stop) if order is None else order[start:stop]
             yield self.data.batch(rows)
@@ -145,7 +147,13 @@ class Engine(NeuralNet):
         return BatchIterator(dataset, self.batch_size, shuffle=training)
 
     def get_dataset(self, X, y=None):
-        return X
+        """Our :class:`TensorData`, or, for skorch's own ``net_.forward(X)``
+        and ``net_.predict_proba(X)``, X validated and wrapped the same way."""
+        if isinstance(X, TensorData):
+            return X
+        X = as_float_tensor(check_array(X, accept_sparse="csr", dtype=np.float32))
+        y = None if y is None else torch.as_tensor(np.asarray(y))
+        return TensorData(X, y, torch.device(self.device))
 
     def infer(self, x, **fit_params):
         out = self.module_(x, **fit_params)

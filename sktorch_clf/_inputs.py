@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing
@@ -17,7 +18,7 @@ def check_numeric_columns(X) -> None:
     bad = [
         col
         for col, dt in dtypes.items()
-        if not (is_numeric_dtype(dt) or is_bool_dtype(dt))
+        if not (is_numeric_dtype(dt) or is_bool_dtype(dt)) and _not_numbers(X[col])
     ]
     if bad:
         raise ValueError(
@@ -25,6 +26,23 @@ def check_numeric_columns(X) -> None:
             f"{[str(dtypes[c]) for c in bad]}). Encode them first, e.g. with "
             "OneHotEncoder or OrdinalEncoder in a ColumnTransformer."
         )
+
+
+def _not_numbers(column) -> bool:
+    """True unless every value of a non-numeric dtype column is a number."""
+    try:
+        column.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError):
+        return True
+    return False
+
+
+def check_no_missing_labels(y) -> None:
+    """A clear error for None / NaN / pd.NA among object or string labels
+    (scikit-learn reports NaN in numeric y itself)."""
+    labels = np.asarray(y)
+    if labels.dtype == object and pd.isna(labels).any():
+        raise ValueError("Input y contains missing values (None, NaN or pd.NA)")
 
 
 def sorted_classes(y: np.ndarray) -> np.ndarray:

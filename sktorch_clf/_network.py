@@ -112,14 +112,31 @@ def build_user_module(
     return built
 
 
+def check_logits(out, n_samples: int, n_outputs: int, name: str) -> None:
+    """Require float logits of shape ``(n, n_outputs)`` (or ``(n,)`` if binary)."""
+    allowed = [(n_samples, n_outputs)] + ([(n_samples,)] if n_outputs == 1 else [])
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(
+            f"{name} must return a torch.Tensor of logits, got {type(out).__name__}"
+        )
+    if tuple(out.shape) not in allowed:
+        raise ValueError(
+            f"{name} must return logits of shape {allowed[0]} for {n_samples} "
+            f"samples, got {tuple(out.shape)}"
+        )
+    if not out.is_floating_point():
+        raise TypeError(f"{name} must return float logits, got dtype {out.dtype}")
+
+
 def check_module_output(
     module: nn.Module, sample: torch.Tensor, n_outputs: int
 ) -> None:
-    """Run ``module`` once on ``sample`` and check the shape of its logits.
-
-    A binary model (``n_outputs == 1``) may return shape ``(n,)`` or
-    ``(n, 1)``; otherwise ``(n, n_outputs)`` is required.
-    """
+    """Run ``module`` once on ``sample`` and check its logits and parameters."""
+    if not any(p.requires_grad for p in module.parameters()):
+        raise ValueError(
+            f"module {type(module).__name__} has no trainable parameters "
+            "(none, or all with requires_grad=False)"
+        )
     was_training = module.training
     module.eval()
     try:
@@ -132,12 +149,4 @@ def check_module_output(
         ) from exc
     finally:
         module.train(was_training)
-    n = sample.shape[0]
-    allowed = [(n, n_outputs)] + ([(n,)] if n_outputs == 1 else [])
-    shape = tuple(getattr(out, "shape", ()))
-    if not isinstance(out, torch.Tensor) or shape not in allowed:
-        raise ValueError(
-            f"module must return logits of shape {allowed[0]} for an input of "
-            f"shape {tuple(sample.shape)}, got "
-            f"{shape if isinstance(out, torch.Tensor) else type(out).__name__}"
-        )
+    check_logits(out, sample.shape[0], n_outputs, "module")
