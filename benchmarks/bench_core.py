@@ -12,10 +12,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+import warnings
 
 import numpy as np
 import torch
 from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
 from skorch import NeuralNetBinaryClassifier
 from torch import nn
 
@@ -116,6 +118,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    warnings.simplefilter("ignore", ConvergenceWarning)  # short fits on purpose
     X, y = make_classification(args.n_samples, 40, n_informative=20, random_state=0)
     X = X.astype(np.float32)
     runs = candidates(X, y, args.epochs)
