@@ -205,7 +205,22 @@ class Engine(NeuralNet):
                 "inputs unscaled (try StandardScaler in a Pipeline)."
             )
         self.history.record(prefix + "_batch_count", batch_count)
-        self.history.record(prefix + "_loss", loss)
+        self._record_loss(prefix + "_loss", loss)
         if not training:
             hits, weight = torch.stack([hits_sum, weight_sum]).tolist()
             self.history.record(prefix + "_acc", hits / weight)
+
+    def _record_loss(self, key: str, loss: float) -> None:
+        """The loss and, as skorch's default scoring does, ``<key>_best``
+        (read by ``Checkpoint`` and friends)."""
+        earlier = [row[key] for row in self.history[:-1] if key in row]
+        self.history.record(key, loss)
+        self.history.record(key + "_best", not earlier or loss < min(earlier))
+
+    def predict(self, X):
+        """Encoded class indices, so that skorch's ``EpochScoring`` with
+        scikit-learn scorers (e.g. 'accuracy') compares like with like."""
+        logits = self.forward(X)
+        if self.flatten_output:
+            return (logits >= 0).long().numpy()
+        return logits.argmax(dim=1).numpy()

@@ -5,7 +5,14 @@ import copy
 import numpy as np
 import pytest
 import torch
-from skorch.callbacks import Callback, GradientNormClipping, LRScheduler
+from skorch.callbacks import (
+    Callback,
+    Checkpoint,
+    EpochScoring,
+    GradientNormClipping,
+    LRScheduler,
+    ProgressBar,
+)
 from torch import nn
 
 from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
@@ -102,3 +109,37 @@ def test_verbose_table_shows_validation(capsys, binary_data):
     for column in ("epoch", "train_loss", "valid_acc", "valid_loss", "dur"):
         assert column in header
     assert "batch_count" not in header
+
+
+@pytest.mark.parametrize("cls", [TorchBinaryClassifier, TorchMulticlassClassifier])
+def test_epoch_scoring_with_sklearn_scorers(cls, binary_data):
+    """skorch's net.predict gives encoded classes, so scorers compare alike."""
+    callbacks = [
+        EpochScoring("accuracy", lower_is_better=False),
+        EpochScoring("accuracy", on_train=True, name="train_acc"),
+    ]
+    clf = cls(max_epochs=4, early_stopping=True, callbacks=callbacks).fit(*binary_data)
+    frame = clf.history_df_
+    np.testing.assert_allclose(frame["accuracy"], frame["valid_acc"])
+    assert frame["train_acc"].between(0, 1).all()
+
+
+def test_checkpoint_on_best_losses(tmp_path, binary_data):
+    clf = TorchBinaryClassifier(
+        max_epochs=4,
+        early_stopping=True,
+        callbacks=[Checkpoint(dirname=str(tmp_path), monitor="train_loss_best")],
+    ).fit(*binary_data)
+    frame = clf.history_df_
+    losses = frame["train_loss"].tolist()
+    expected = [loss < min(losses[:i], default=np.inf) for i, loss in enumerate(losses)]
+    assert frame["train_loss_best"].tolist() == expected
+    assert frame["event_cp"].tolist() == expected
+    assert (tmp_path / "params.pt").exists()
+    assert "valid_loss_best" in frame.columns
+
+
+def test_progress_bar(capsys, binary_data):
+    TorchBinaryClassifier(max_epochs=2, callbacks=[ProgressBar()]).fit(*binary_data)
+    err = capsys.readouterr().err
+    assert err.count("0/2 [") == 2  # a bar of 2 batches per epoch, 2 epochs
