@@ -8,18 +8,10 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-
-# The one module that imports scikit-learn's private validation helpers
-# (what scikit-learn-contrib projects use); _binary.py takes Interval from here.
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._build import OPTIMIZERS, build_engine
 from ._data import as_float_tensor, draw_seed, resolve_device, seeded, take_rows
@@ -27,13 +19,13 @@ from ._engine import TensorData
 from ._inputs import (
     check_no_missing_labels,
     check_numeric_columns,
-    class_sample_weight,
-    combine_weights,
     encode_labels,
     sorted_classes,
+    training_weights,
     validation_split,
 )
 from ._network import ACTIVATIONS, check_logits
+from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._stopping import StopRule
 
 _PREDICT_CHUNK = 65_536
@@ -281,7 +273,9 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         elif classes is not None and partial:
             self._check_same_classes(classes)
         y_encoded = encode_labels(y, self.classes_)
-        weights = self._weights(X, y, sample_weight, partial)
+        weights = training_weights(
+            sample_weight, self.class_weight, X, y, self.classes_, partial
+        )
         device = resolve_device(self.device)
         # a fresh, reproducible seed for every fit / partial_fit call
         seed = self._call_seed(0 if reset else len(self.net_.history))
@@ -321,28 +315,6 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
                 f"classes={given.tolist()} differs from classes_="
                 f"{self.classes_.tolist()} of the first call to partial_fit"
             )
-
-    def _weights(self, X, y, sample_weight, partial: bool) -> np.ndarray | None:
-        """Combined sample and class weights, scaled to mean 1 (or None)."""
-        if partial and self.class_weight == "balanced":
-            raise ValueError(
-                "class_weight='balanced' is not supported by partial_fit, whose "
-                "chunks need not show the class balance; pass a dict instead"
-            )
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-        by_class = class_sample_weight(self.class_weight, y, self.classes_)
-        weights = combine_weights(sample_weight, by_class)
-        if weights is None:
-            return None
-        if not weights.sum() > 0:
-            raise ValueError(
-                "The combined sample_weight and class_weight are all zero: "
-                "no sample would be trained on"
-            )
-        return weights / weights.mean()
 
     def _stop_rule(self) -> StopRule:
         if self.early_stopping:

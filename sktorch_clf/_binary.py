@@ -7,8 +7,9 @@ from numbers import Real
 import numpy as np
 import torch
 
-from ._base import BaseTorchClassifier, Interval
+from ._base import BaseTorchClassifier
 from ._docs import fill_doc
+from ._sklearn_private import Interval
 
 
 @fill_doc

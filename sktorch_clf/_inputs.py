@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from sklearn.model_selection import train_test_split
-from sklearn.utils import _safe_indexing
 from sklearn.utils.class_weight import compute_sample_weight
+
+from ._sklearn_private import _check_sample_weight, _safe_indexing
 
 
 def check_numeric_columns(X) -> None:
@@ -69,7 +70,34 @@ def encode_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
     return np.searchsorted(classes, y)
 
 
-def class_sample_weight(class_weight, y: np.ndarray, classes: np.ndarray):
+def training_weights(
+    sample_weight, class_weight, X, y: np.ndarray, classes: np.ndarray, partial: bool
+) -> np.ndarray | None:
+    """``sample_weight`` times the ``class_weight`` of each label, scaled to
+    mean 1 (so the loss keeps its scale); None when neither is given."""
+    if partial and class_weight == "balanced":
+        raise ValueError(
+            "class_weight='balanced' is not supported by partial_fit, whose "
+            "chunks need not show the class balance; pass a dict instead"
+        )
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+    by_class = _class_sample_weight(class_weight, y, classes)
+    if sample_weight is None and by_class is None:
+        return None
+    if by_class is not None:
+        sample_weight = by_class if sample_weight is None else sample_weight * by_class
+    if not sample_weight.sum() > 0:
+        raise ValueError(
+            "The combined sample_weight and class_weight are all zero: "
+            "no sample would be trained on"
+        )
+    return sample_weight / sample_weight.mean()
+
+
+def _class_sample_weight(class_weight, y: np.ndarray, classes: np.ndarray):
     """Per-sample weights from ``class_weight`` (None, 'balanced' or a dict)."""
     if class_weight is None:
         return None
@@ -82,13 +110,6 @@ def class_sample_weight(class_weight, y: np.ndarray, classes: np.ndarray):
             )
         return np.array([class_weight.get(label, 1.0) for label in y], dtype=float)
     return compute_sample_weight(class_weight, y)
-
-
-def combine_weights(sample_weight, class_weight) -> np.ndarray | None:
-    """Multiply the two weightings; None when neither is given."""
-    if sample_weight is None:
-        return class_weight
-    return sample_weight if class_weight is None else sample_weight * class_weight
 
 
 def validation_split(X, y, weights, fraction: float, seed: int):

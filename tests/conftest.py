@@ -35,3 +35,19 @@ def multiclass_data():
         n_clusters_per_class=1,
         random_state=0,
     )
+
+
+@pytest.fixture
+def densified_shapes(monkeypatch):
+    """Shapes of every sparse block densified (``csr_matrix.toarray``) from now."""
+    import scipy.sparse as sp
+
+    shapes = []
+    original = sp.csr_matrix.toarray
+
+    def recording(self, *args, **kwargs):
+        shapes.append(self.shape)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sp.csr_matrix, "toarray", recording)
+    return shapes

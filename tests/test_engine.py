@@ -46,17 +46,10 @@ def test_batch_norm_with_a_single_row_tail(binary_data):
     assert clf.fit(X, y).predict(X).shape == (300,)
 
 
-def test_sparse_input_is_densified_one_batch_at_a_time(monkeypatch, binary_data):
+def test_sparse_input_is_densified_one_batch_at_a_time(densified_shapes, binary_data):
     X, y = binary_data
     X_sparse = sp.csr_matrix(X)
-    shapes = []
-    original = sp.csr_matrix.toarray
-
-    def recording_toarray(self, *args, **kwargs):
-        shapes.append(self.shape)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(sp.csr_matrix, "toarray", recording_toarray)
+    shapes = densified_shapes
     clf = TorchBinaryClassifier(batch_size=64, max_epochs=2, random_state=0)
     clf.fit(X_sparse, y)
     assert shapes  # the sparse path was taken

@@ -77,22 +77,17 @@ def test_first_fit_failure_then_predict_is_not_fitted(binary_data):
         clf.predict_proba(binary_data[0])
 
 
-def test_sparse_predict_densifies_bounded_blocks(monkeypatch, binary_data):
+def test_sparse_predict_densifies_bounded_blocks(
+    monkeypatch, densified_shapes, binary_data
+):
     X, y = binary_data
     wide = sp.random(300, 5000, density=0.001, format="csr", random_state=0)
     Xs = sp.hstack([sp.csr_matrix(X), wide], format="csr")
     clf = TorchBinaryClassifier(max_epochs=1).fit(Xs, y)
     monkeypatch.setattr("sktorch_clf._base._PREDICT_VALUES", 50 * 5006)
-    shapes = []
-    original = sp.csr_matrix.toarray
-
-    def recording(self, *args, **kwargs):
-        shapes.append(self.shape)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(sp.csr_matrix, "toarray", recording)
+    densified_shapes.clear()
     clf.predict_proba(Xs)
-    assert [rows for rows, _ in shapes] == [50] * 6
+    assert [rows for rows, _ in densified_shapes] == [50] * 6
 
 
 @pytest.mark.parametrize("key", ["lr", "weight_decay", "params"])
