@@ -35,7 +35,7 @@ def take_rows(X: torch.Tensor | sp.csr_matrix, rows) -> torch.Tensor:
     data, nor write to a read-only memmap.
     """
     if isinstance(X, torch.Tensor):
-        return X[rows].clone() if isinstance(rows, slice) else X[rows]
+        return X[rows].clone() if isinstance(rows, slice) else X.index_select(0, rows)
     if isinstance(rows, torch.Tensor):
         rows = rows.cpu().numpy()
     return torch.from_numpy(X[rows].toarray())

@@ -10,9 +10,11 @@ import numpy as np
 import torch
 from sklearn.utils import check_array
 from skorch import NeuralNet
-from skorch.callbacks import EpochTimer, PrintLog
+from skorch.callbacks import Callback, EpochTimer, PrintLog
+from skorch.utils import TeeGenerator
 
 from ._data import as_float_tensor, take_rows
+from ._fast import MLPStep
 from ._stopping import StopRule
 
 
@@ -36,8 +38,12 @@ class TensorData:
     def batch(self, rows):
         """``(X, y)``, or ``(X, (y, w))`` when the data carries weights."""
         Xb = take_rows(self.X, rows).to(self.device, non_blocking=True)
-        yb = None if self.y is None else self.y[rows]
-        return (Xb, yb) if self.w is None else (Xb, (yb, self.w[rows]))
+        yb = None if self.y is None else _rows(self.y, rows)
+        return (Xb, yb) if self.w is None else (Xb, (yb, _rows(self.w, rows)))
+
+
+def _rows(t: torch.Tensor, rows) -> torch.Tensor:
+    return t[rows] if isinstance(rows, slice) else t.index_select(0, rows)
 
 
 class BatchIterator:
@@ -118,12 +124,14 @@ class Engine(NeuralNet):
         the weights of its best epoch.
         """
         self.check_training_readiness()
+        self._find_hooks()
         self.notify("on_train_begin", X=train, y=None)
         interrupted = False
         try:
             self._epochs(train, valid, epochs, stop_rule)
         except KeyboardInterrupt:
             interrupted = True
+        self.fast_step = None  # holds the module's layers: not pickled along
         if stop_rule is not None:
             stop_rule.restore_best(self.module_)
         self.notify("on_train_end", X=train, y=None)
@@ -142,6 +150,49 @@ class Engine(NeuralNet):
             self.notify("on_epoch_end", **on_epoch)
             if stop_rule is not None and stop_rule.should_stop(self):
                 break
+
+    def _find_hooks(self) -> None:
+        """Which per-batch notifications some callback actually listens to;
+        the others are skipped (each costs Python calls on every step)."""
+
+        def hooked(name):
+            return any(
+                getattr(type(cb), name) is not getattr(Callback, name)
+                for _, cb in self.callbacks_
+            )
+
+        self.batch_hooks = hooked("on_batch_begin") or hooked("on_batch_end")
+        self.grad_hook = hooked("on_grad_computed")
+        self.fast_step = MLPStep.maybe(self.module_, self.flatten_output)
+
+    def train_step(self, batch, **fit_params):
+        """One optimizer step without skorch's closure and step accumulator,
+        which only optimizers like LBFGS (that re-evaluate the loss) need."""
+        if isinstance(self.optimizer_, torch.optim.LBFGS):
+            return super().train_step(batch, **fit_params)
+        if self.fast_step is None:  # the fast step overwrites every .grad
+            self._zero_grad_optimizer()
+        step = self.train_step_single(batch, **fit_params)
+        if self.grad_hook:
+            params = TeeGenerator(self.get_all_learnable_params())
+            self.notify(
+                "on_grad_computed", named_parameters=params, batch=batch, training=True
+            )
+        self._step_optimizer(None)
+        return step
+
+    def train_step_single(self, batch, **fit_params):
+        """skorch's step, but the training mode is set once per epoch, and a
+        plain MLP takes the hand-written gradients of :class:`MLPStep`."""
+        Xi, yi = batch
+        if self.fast_step is not None and not fit_params:
+            y, weight = yi if isinstance(yi, tuple) else (yi, None)
+            loss, y_pred = self.fast_step(Xi, y, weight)
+            return {"loss": loss, "y_pred": y_pred}
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
 
     def get_iterator(self, dataset, training=False):
         return BatchIterator(dataset, self.batch_size, shuffle=training)
@@ -185,8 +236,13 @@ class Engine(NeuralNet):
         hits_sum = torch.zeros((), device=self.device)
         weight_sum = torch.zeros((), device=self.device)
         n_seen = batch_count = 0
+        self._set_training(training)
+        hooks = getattr(self, "batch_hooks", True)
         for batch in iterator:
-            self.notify("on_batch_begin", batch=batch, training=training)
+            if hooks:
+                self.notify("on_batch_begin", batch=batch, training=training)
+            else:  # what notify's own NeuralNet.on_batch_begin would do
+                self.history.new_batch()
             step = step_fn(batch, **fit_params)
             size = batch[0].shape[0]
             loss_sum.add_(step["loss"].detach(), alpha=size)
@@ -196,7 +252,8 @@ class Engine(NeuralNet):
                 weight_sum += weight
             n_seen += size
             batch_count += 1
-            self.notify("on_batch_end", batch=batch, training=training, **step)
+            if hooks:
+                self.notify("on_batch_end", batch=batch, training=training, **step)
         loss = loss_sum.item() / n_seen
         if not math.isfinite(loss):
             raise ValueError(
