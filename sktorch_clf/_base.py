@@ -131,6 +131,9 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
     def _log_proba(self, logits: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def _proba(self, logits: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
     # -- fitted attributes held by the skorch net ----------------------------
     @property
     def module_(self) -> torch.nn.Module:
@@ -238,7 +241,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities (rows sum to 1), columns ordered as ``classes_``.
         """
-        return np.exp(self.predict_log_proba(X))
+        return self._proba(self._logits(X)).numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -387,11 +390,13 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         net = self.net_
         n_outputs = self._n_outputs(len(self.classes_))
         rows = max(1, min(_PREDICT_CHUNK, _PREDICT_VALUES // X_t.shape[1]))
+        # our own MLP never writes to its input: no defensive copy needed
+        copy = self.module is not None
         net.module_.eval()
         chunks = []
         with torch.inference_mode():
             for start in range(0, X_t.shape[0], rows):
-                batch = take_rows(X_t, slice(start, start + rows))
+                batch = take_rows(X_t, slice(start, start + rows), copy=copy)
                 out = net.module_(batch.to(net.device))
                 check_logits(out, len(batch), n_outputs, "module")
                 chunks.append(out.reshape(len(batch), -1).double().cpu())

@@ -167,3 +167,7 @@ class TorchBinaryClassifier(BaseTorchClassifier):
     def _log_proba(self, logits):
         logsigmoid = torch.nn.functional.logsigmoid
         return torch.stack([logsigmoid(-logits), logsigmoid(logits)], dim=1)
+
+    def _proba(self, logits):
+        # sigmoid(-z) rather than 1 - p: exact for confident negatives too
+        return torch.stack([torch.sigmoid(-logits), torch.sigmoid(logits)], dim=1)

@@ -27,15 +27,18 @@ def as_float_tensor(X) -> torch.Tensor | sp.csr_matrix:
         return torch.from_numpy(X)
 
 
-def take_rows(X: torch.Tensor | sp.csr_matrix, rows) -> torch.Tensor:
-    """Rows of ``X`` (a slice or an index tensor) as a new dense float32 tensor.
+def take_rows(X: torch.Tensor | sp.csr_matrix, rows, copy: bool = True) -> torch.Tensor:
+    """Rows of ``X`` (a slice or an index tensor) as a dense float32 tensor.
 
-    Always a copy, never a view of the caller's array: a module that writes
-    to its input (e.g. ``ReLU(inplace=True)``) must not change the caller's
-    data, nor write to a read-only memmap.
+    A copy, not a view of the caller's array, unless ``copy=False`` (for a
+    module known not to write to its input): a module that writes to its
+    input (e.g. ``ReLU(inplace=True)``) must not change the caller's data,
+    nor write to a read-only memmap.
     """
     if isinstance(X, torch.Tensor):
-        return X[rows].clone() if isinstance(rows, slice) else X.index_select(0, rows)
+        if isinstance(rows, slice):
+            return X[rows].clone() if copy else X[rows]
+        return X.index_select(0, rows)
     if isinstance(rows, torch.Tensor):
         rows = rows.cpu().numpy()
     return torch.from_numpy(X[rows].toarray())

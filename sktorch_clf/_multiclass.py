@@ -87,3 +87,6 @@ class TorchMulticlassClassifier(BaseTorchClassifier):
 
     def _log_proba(self, logits):
         return torch.log_softmax(logits, dim=1)
+
+    def _proba(self, logits):
+        return torch.softmax(logits, dim=1)
