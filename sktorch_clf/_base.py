@@ -128,10 +128,10 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
     def _target_tensor(self, y_encoded: np.ndarray) -> torch.Tensor:
         raise NotImplementedError
 
-    def _log_proba(self, logits: torch.Tensor) -> torch.Tensor:
+    def _log_proba(self, logits: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def _proba(self, logits: torch.Tensor) -> torch.Tensor:
+    def _proba(self, logits: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
     # -- fitted attributes held by the skorch net ----------------------------
@@ -226,7 +226,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities, columns ordered as ``classes_``.
         """
-        return self._log_proba(self._logits(X)).numpy()
+        return self._log_proba(self._logits(X))
 
     def predict_proba(self, X):
         """Class probabilities of ``X``.
@@ -241,7 +241,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities (rows sum to 1), columns ordered as ``classes_``.
         """
-        return self._proba(self._logits(X)).numpy()
+        return self._proba(self._logits(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -379,8 +379,8 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
                 "ColumnTransformer."
             ) from exc
 
-    def _logits(self, X) -> torch.Tensor:
-        """Float64 CPU logits of ``X``, run in eval mode in large batches.
+    def _logits(self, X) -> np.ndarray:
+        """Float64 logits of ``X``, run in eval mode in large batches.
 
         A chunk holds at most ``_PREDICT_CHUNK`` rows and ``_PREDICT_VALUES``
         values, so that sparse input is densified a bounded block at a time.
@@ -399,6 +399,6 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
                 batch = take_rows(X_t, slice(start, start + rows), copy=copy)
                 out = net.module_(batch.to(net.device))
                 check_logits(out, len(batch), n_outputs, "module")
-                chunks.append(out.reshape(len(batch), -1).double().cpu())
-        logits = torch.cat(chunks)
+                chunks.append(out.reshape(len(batch), -1).cpu().numpy())
+        logits = np.concatenate(chunks).astype(np.float64)
         return logits.reshape(-1) if self._flatten_output else logits

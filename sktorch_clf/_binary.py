@@ -6,6 +6,7 @@ from numbers import Real
 
 import numpy as np
 import torch
+from scipy.special import expit, log_expit
 
 from ._base import BaseTorchClassifier
 from ._docs import fill_doc
@@ -165,9 +166,8 @@ class TorchBinaryClassifier(BaseTorchClassifier):
         return torch.from_numpy(y_encoded.astype(np.float32))
 
     def _log_proba(self, logits):
-        logsigmoid = torch.nn.functional.logsigmoid
-        return torch.stack([logsigmoid(-logits), logsigmoid(logits)], dim=1)
+        return np.column_stack([log_expit(-logits), log_expit(logits)])
 
     def _proba(self, logits):
-        # sigmoid(-z) rather than 1 - p: exact for confident negatives too
-        return torch.stack([torch.sigmoid(-logits), torch.sigmoid(logits)], dim=1)
+        # expit(-z) rather than 1 - p: exact for confident negatives too
+        return np.column_stack([expit(-logits), expit(logits)])

@@ -14,7 +14,7 @@ from skorch.callbacks import Callback, EpochTimer, PrintLog
 from skorch.utils import TeeGenerator
 
 from ._data import as_float_tensor, take_rows
-from ._fast import MLPStep
+from ._fast import DirectAdam, MLPStep
 from ._stopping import StopRule
 
 
@@ -131,7 +131,8 @@ class Engine(NeuralNet):
             self._epochs(train, valid, epochs, stop_rule)
         except KeyboardInterrupt:
             interrupted = True
-        self.fast_step = None  # holds the module's layers: not pickled along
+        # they hold the module's layers and optimizer state: not pickled along
+        self.fast_step = self.direct_step = None
         if stop_rule is not None:
             stop_rule.restore_best(self.module_)
         self.notify("on_train_end", X=train, y=None)
@@ -164,6 +165,7 @@ class Engine(NeuralNet):
         self.batch_hooks = hooked("on_batch_begin") or hooked("on_batch_end")
         self.grad_hook = hooked("on_grad_computed")
         self.fast_step = MLPStep.maybe(self.module_, self.flatten_output)
+        self.direct_step = DirectAdam.maybe(self.optimizer_)
 
     def train_step(self, batch, **fit_params):
         """One optimizer step without skorch's closure and step accumulator,
@@ -178,7 +180,10 @@ class Engine(NeuralNet):
             self.notify(
                 "on_grad_computed", named_parameters=params, batch=batch, training=True
             )
-        self._step_optimizer(None)
+        if self.direct_step is not None:
+            self.direct_step.step()
+        else:
+            self._step_optimizer(None)
         return step
 
     def train_step_single(self, batch, **fit_params):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy.special import log_softmax, softmax
 
 from ._base import BaseTorchClassifier
 from ._docs import fill_doc
@@ -69,7 +70,7 @@ class TorchMulticlassClassifier(BaseTorchClassifier):
         y_pred : ndarray of shape (n_samples,)
             Predicted labels, of the same kind as the training labels.
         """
-        best = self._logits(X).argmax(dim=1).numpy()
+        best = self._logits(X).argmax(axis=1)
         return self.classes_[best]
 
     def _check_classes(self, classes):
@@ -86,7 +87,7 @@ class TorchMulticlassClassifier(BaseTorchClassifier):
         return torch.from_numpy(y_encoded.astype(np.int64))
 
     def _log_proba(self, logits):
-        return torch.log_softmax(logits, dim=1)
+        return log_softmax(logits, axis=1)
 
     def _proba(self, logits):
-        return torch.softmax(logits, dim=1)
+        return softmax(logits, axis=1)

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
-from sktorch_clf._fast import MLPStep
+from sktorch_clf._fast import DirectAdam, MLPStep
 from sktorch_clf._network import make_mlp
 
 
@@ -91,3 +91,93 @@ def test_training_matches_the_autograd_path(cls, monkeypatch, binary_data):
 def test_fast_step_is_not_kept_on_the_fitted_net(binary_data):
     clf = TorchBinaryClassifier(max_epochs=1).fit(*binary_data)
     assert clf.net_.fast_step is None
+
+
+def _steps(optimizer_factory, direct, n=5):
+    torch.manual_seed(0)
+    module = make_mlp(5, 3, (8,))
+    opt = optimizer_factory(module.parameters())
+    runner = DirectAdam.maybe(opt) if direct else None
+    assert (runner is not None) == direct
+    X, y = torch.randn(16, 5), torch.randint(0, 3, (16,))
+    for _ in range(n):
+        opt.zero_grad()
+        nn.functional.cross_entropy(module(X), y).backward()
+        runner.step() if direct else opt.step()
+    return module, opt
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [
+        lambda p: torch.optim.Adam(p, lr=0.01, fused=True),
+        lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.1, fused=True),
+        lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1, fused=True),
+    ],
+    ids=["adam", "adam_l2", "adamw"],
+)
+def test_direct_adam_is_bit_identical_to_step(factory):
+    direct, direct_opt = _steps(factory, direct=True)
+    plain, plain_opt = _steps(factory, direct=False)
+    for a, b in zip(direct.parameters(), plain.parameters(), strict=True):
+        assert torch.equal(a, b)
+    for a, b in zip(
+        direct_opt.state_dict()["state"].values(),
+        plain_opt.state_dict()["state"].values(),
+        strict=True,
+    ):
+        assert int(a["step"]) == int(b["step"]) == 5
+        assert torch.equal(a["exp_avg_sq"], b["exp_avg_sq"])
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [
+        lambda p: torch.optim.Adam(p, fused=False),
+        lambda p: torch.optim.Adam(p, fused=True, amsgrad=True),
+        lambda p: torch.optim.Adam(p, fused=True, maximize=True),
+        lambda p: torch.optim.SGD(p, lr=0.1),
+        lambda p: torch.optim.Adam(
+            [{"params": list(p)[:1]}, {"params": []}], fused=True
+        ),
+    ],
+    ids=["not_fused", "amsgrad", "maximize", "sgd", "two_groups"],
+)
+def test_direct_adam_only_for_the_plain_case(factory):
+    module = make_mlp(5, 3, (8,))
+    assert DirectAdam.maybe(factory(module.parameters())) is None
+
+
+def test_direct_adam_not_with_step_hooks():
+    opt = torch.optim.Adam(make_mlp(5, 3, (8,)).parameters(), fused=True)
+    assert DirectAdam.maybe(opt) is not None
+    opt.register_step_pre_hook(lambda *args: None)
+    assert DirectAdam.maybe(opt) is None
+
+
+def test_direct_adam_follows_lr_schedules(binary_data):
+    from skorch.callbacks import LRScheduler
+
+    schedule = LRScheduler(policy="StepLR", step_size=1, gamma=0.0)
+    clf = TorchBinaryClassifier(
+        lr=0.01, max_epochs=3, callbacks=[schedule], random_state=0
+    )
+    frozen = clf.fit(*binary_data).module_.state_dict()
+    # lr is 0 from the second epoch on: the weights stop moving
+    clf.set_params(max_epochs=1).fit(*binary_data)
+    one_epoch = clf.module_.state_dict()
+    for key, value in frozen.items():
+        torch.testing.assert_close(value, one_epoch[key])
+
+
+def test_fits_take_the_direct_step(monkeypatch, binary_data):
+    calls = []
+    original = DirectAdam.step
+    monkeypatch.setattr(
+        DirectAdam, "step", lambda self: calls.append(1) or original(self)
+    )
+    TorchBinaryClassifier(max_epochs=2).fit(*binary_data)
+    assert len(calls) == 4  # 2 epochs x 2 batches
+    calls.clear()
+    TorchBinaryClassifier(optimizer="sgd", max_epochs=2).fit(*binary_data)
+    assert calls == []

@@ -16,7 +16,7 @@ def test_softmax_probabilities_and_argmax(multiclass_data):
     proba = clf.predict_proba(X)
     assert proba.shape == (len(X), 3)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
-    expected = torch.softmax(clf._logits(X), dim=1).numpy()
+    expected = torch.softmax(torch.from_numpy(clf._logits(X)), dim=1).numpy()
     np.testing.assert_allclose(proba, expected, rtol=1e-12)
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(1)])
     assert clf.score(X, y) > 0.85

@@ -181,7 +181,7 @@ def test_skorch_net_methods_work(binary_data):
     X, y = binary_data
     clf = TorchBinaryClassifier(max_epochs=2, random_state=0).fit(X, y)
     logits = clf.net_.forward(X).numpy()
-    np.testing.assert_allclose(logits, clf._logits(X).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(logits, clf._logits(X), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(
         clf.net_.predict_proba(X), clf.predict_proba(X), rtol=1e-5, atol=1e-6
     )
