@@ -4,7 +4,9 @@ W1: make_classification(50_000, 40, n_informative=20), binary and 5-class,
 net 40-64-64-out, Adam lr=1e-3, batch_size=128, 20 epochs, no validation
 split; accuracy, fit and predict_proba time on a held-out 20%. Ratios are
 against MLPClassifier in the same run (medians of --repeats, candidates
-interleaved so that machine noise hits all alike).
+interleaved so that machine noise hits all alike). ``--threads N`` gives
+torch (``set_num_threads``) and numpy's BLAS (threadpoolctl) the same N
+threads, so that MLPClassifier's OpenBLAS does not use more cores.
 
     python benchmarks/bench_w1.py [--epochs 20] [--repeats 3] [--threads 1 2]
 """
@@ -23,6 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from skorch import NeuralNetClassifier
+from threadpoolctl import threadpool_limits
 from torch import nn
 
 from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
@@ -131,11 +134,12 @@ def run(n_classes, threads, epochs, repeats):
     split = (X_train, y_train, X_test, y_test)
     makers = candidates(epochs, n_classes)
     results = {name: [] for name in makers}
-    for _ in range(repeats):
-        for name, make in makers.items():
-            results[name].append(measure(make, *split))
+    with threadpool_limits(limits=threads, user_api="blas"):
+        for _ in range(repeats):
+            for name, make in makers.items():
+                results[name].append(measure(make, *split))
     base = [statistics.median(r[i] for r in results["MLPClassifier"]) for i in (0, 1)]
-    print(f"\n{n_classes} classes, torch threads={threads}")
+    print(f"\n{n_classes} classes, {threads} thread(s) for torch and BLAS")
     print(f"{'':18}{'fit s':>8}{'x MLP':>7}{'proba ms':>10}{'x MLP':>7}{'acc':>7}")
     for name, rows in results.items():
         fit, predict, acc = (statistics.median(r[i] for r in rows) for i in range(3))
