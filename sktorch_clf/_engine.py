@@ -80,6 +80,11 @@ class BatchIterator:
             yield self.data.batch(rows)
 
 
+def _with_weight(y_true) -> tuple:
+    """``(y, weight)`` of a batch's targets; weight is None when unweighted."""
+    return y_true if isinstance(y_true, tuple) else (y_true, None)
+
+
 def _print_to_stderr(text: str) -> None:
     print(text, file=sys.stderr)
 
@@ -124,15 +129,15 @@ class Engine(NeuralNet):
         the weights of its best epoch.
         """
         self.check_training_readiness()
-        self._find_hooks()
         self.notify("on_train_begin", X=train, y=None)
         interrupted = False
         try:
             self._epochs(train, valid, epochs, stop_rule)
         except KeyboardInterrupt:
             interrupted = True
-        # they hold the module's layers and optimizer state: not pickled along
-        self.fast_step = self.direct_step = None
+        finally:
+            # they hold the module's layers and optimizer state: not pickled
+            self.fast_step = self.direct_step = None
         if stop_rule is not None:
             stop_rule.restore_best(self.module_)
         self.notify("on_train_end", X=train, y=None)
@@ -144,6 +149,7 @@ class Engine(NeuralNet):
         on_epoch = {"dataset_train": train, "dataset_valid": valid}
         for _ in range(epochs):
             self.notify("on_epoch_begin", **on_epoch)
+            self._find_hooks()  # after the callbacks' epoch start (e.g. Freezer)
             self.run_single_epoch(batches_train, True, "train", step_fn=self.train_step)
             self.run_single_epoch(
                 batches_valid, False, "valid", step_fn=self.validation_step
@@ -153,8 +159,9 @@ class Engine(NeuralNet):
                 break
 
     def _find_hooks(self) -> None:
-        """Which per-batch notifications some callback actually listens to;
-        the others are skipped (each costs Python calls on every step)."""
+        """Which per-batch notifications some callback actually listens to
+        (the others are skipped: each costs Python calls on every step), and
+        which shortcuts of ``_fast`` apply to the module and optimizer now."""
 
         def hooked(name):
             return any(
@@ -164,36 +171,42 @@ class Engine(NeuralNet):
 
         self.batch_hooks = hooked("on_batch_begin") or hooked("on_batch_end")
         self.grad_hook = hooked("on_grad_computed")
-        self.fast_step = MLPStep.maybe(self.module_, self.flatten_output)
+        self.fast_step = MLPStep.maybe(
+            self.module_, self.criterion_, self.flatten_output
+        )
         self.direct_step = DirectAdam.maybe(self.optimizer_)
 
     def train_step(self, batch, **fit_params):
-        """One optimizer step without skorch's closure and step accumulator,
-        which only optimizers like LBFGS (that re-evaluate the loss) need."""
+        """One optimizer step without skorch's closure and step accumulator
+        (only optimizers like LBFGS, which re-evaluate the loss, need them),
+        taking the shortcuts of ``_fast`` where they apply."""
         if isinstance(self.optimizer_, torch.optim.LBFGS):
             return super().train_step(batch, **fit_params)
-        if self.fast_step is None:  # the fast step overwrites every .grad
+        fast = getattr(self, "fast_step", None)
+        if fast is not None and (fit_params or fast.module is not self.module_):
+            fast = None  # module replaced by a callback, or forward arguments
+        if fast is None:
             self._zero_grad_optimizer()
-        step = self.train_step_single(batch, **fit_params)
+            step = self.train_step_single(batch, **fit_params)
+        else:  # sets every .grad itself
+            Xi, (y, weight) = batch[0], _with_weight(batch[1])
+            loss, y_pred = fast(Xi, y, weight)
+            step = {"loss": loss, "y_pred": y_pred}
         if self.grad_hook:
             params = TeeGenerator(self.get_all_learnable_params())
             self.notify(
                 "on_grad_computed", named_parameters=params, batch=batch, training=True
             )
-        if self.direct_step is not None:
-            self.direct_step.step()
+        direct = getattr(self, "direct_step", None)
+        if direct is not None and direct.optimizer is self.optimizer_:
+            direct.step()
         else:
             self._step_optimizer(None)
         return step
 
     def train_step_single(self, batch, **fit_params):
-        """skorch's step, but the training mode is set once per epoch, and a
-        plain MLP takes the hand-written gradients of :class:`MLPStep`."""
+        """skorch's step, but the training mode is set once per epoch."""
         Xi, yi = batch
-        if self.fast_step is not None and not fit_params:
-            y, weight = yi if isinstance(yi, tuple) else (yi, None)
-            loss, y_pred = self.fast_step(Xi, y, weight)
-            return {"loss": loss, "y_pred": y_pred}
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         loss.backward()
@@ -223,7 +236,7 @@ class Engine(NeuralNet):
 
     def _hits(self, y_pred: torch.Tensor, y_true) -> tuple[torch.Tensor, torch.Tensor]:
         """Correct predictions and total weight of a batch (for accuracy)."""
-        y, weight = y_true if isinstance(y_true, tuple) else (y_true, None)
+        y, weight = _with_weight(y_true)
         if self.flatten_output:
             hits = (y_pred >= 0) == (y >= 0.5)
         else:

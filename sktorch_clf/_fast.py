@@ -1,13 +1,11 @@
-"""A hand-written training step for plain MLPs: no autograd graph per batch.
+"""Two shortcuts for the training step of small networks (see benchmarks/).
 
 On small tabular networks the time of a step goes to per-operation overhead
-(autograd's graph, its backward engine, Python), not to arithmetic. For an
-``nn.Sequential`` of ``Linear`` layers and ReLU / tanh / logistic / identity
-activations (the default network without dropout or batch norm) the
-gradients have a short closed form, which this module computes with a dozen
-tensor operations and writes to ``param.grad``. The optimizer, callbacks
-(``on_grad_computed`` sees the gradients) and everything else are unchanged;
-``tests/test_fast.py`` checks the gradients against autograd.
+(autograd's graph, its backward engine, ``Optimizer.step``'s Python), not to
+arithmetic. Each shortcut applies only to the plain case it recognises and
+is rebuilt by the engine at every epoch (so callbacks that freeze layers or
+add hooks are seen); anything else takes the ordinary path.
+``tests/test_fast.py`` compares both paths.
 """
 
 from __future__ import annotations
@@ -15,6 +13,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.modules import module as module_globals
+from torch.optim import optimizer as optimizer_globals
 
 
 def _relu_grad(h):
@@ -38,21 +38,28 @@ _ACTIVATIONS = {
 
 
 class MLPStep:
-    """Loss, logits and gradients of one batch for a plain MLP."""
+    """Closed-form loss, logits and gradients of a plain MLP, no autograd.
 
-    def __init__(self, linears: list[nn.Linear], activations: list, binary: bool):
+    For an ``nn.Sequential`` of distinct ``Linear`` layers (with bias) and
+    ReLU / tanh / logistic / identity activations, trained with our own
+    ``BCEWithLogitsLoss`` or ``CrossEntropyLoss`` heads, the gradients have a
+    short closed form, computed here with a dozen tensor operations and
+    written to ``param.grad`` (``None`` for a frozen parameter). The
+    optimizer and the callbacks that read gradients are unchanged.
+    """
+
+    def __init__(
+        self, module: nn.Module, linears: list, activations: list, binary: bool
+    ):
+        self.module = module
         self.linears = linears
         self.activations = activations  # (forward, grad) or None for identity
         self.binary = binary
-        # detached views share storage with the parameters (so they see every
-        # optimizer update) but record no autograd graph: no no_grad needed
-        self.weights = [m.weight.detach() for m in linears]
-        self.biases = [m.bias.detach() for m in linears]
 
     @classmethod
-    def maybe(cls, module: nn.Module, binary: bool) -> MLPStep | None:
+    def maybe(cls, module: nn.Module, criterion, binary: bool) -> MLPStep | None:
         """An ``MLPStep`` if ``module`` is exactly such an MLP, else None."""
-        if type(module) is not nn.Sequential or _has_hooks(module):
+        if type(module) is not nn.Sequential or not _plain_criterion(criterion):
             return None
         layers = list(module)
         linears, activations = layers[0::2], layers[1::2]
@@ -60,7 +67,9 @@ class MLPStep:
             return None
         if not all(type(m) is nn.Linear and m.bias is not None for m in linears):
             return None
-        if any(_has_hooks(m) for m in layers):
+        if len({id(m) for m in linears}) != len(linears):  # tied layers
+            return None
+        if _has_hooks(module) or any(_has_hooks(m) for m in layers):
             return None
         funcs = []
         for act in activations:
@@ -70,11 +79,14 @@ class MLPStep:
                 funcs.append(_ACTIVATIONS[type(act)])
             else:
                 return None
-        return cls(linears, funcs, binary)
+        return cls(module, linears, funcs, binary)
 
     def __call__(self, X, y, weight=None) -> tuple[torch.Tensor, torch.Tensor]:
         """Set ``.grad`` of every parameter; return (mean loss, logits)."""
-        weights, biases = self.weights, self.biases
+        # detached views (taken anew: a callback may rebind param.data) share
+        # the parameters' storage but record no autograd graph
+        weights = [m.weight.detach() for m in self.linears]
+        biases = [m.bias.detach() for m in self.linears]
         hidden = [X]
         for W, b, act in zip(weights, biases, self.activations, strict=False):
             z = torch.addmm(b, hidden[-1], W.t())
@@ -82,9 +94,9 @@ class MLPStep:
         logits = torch.addmm(biases[-1], hidden[-1], weights[-1].t())
         loss, grad = self._loss_and_grad(logits, y, weight)
         for i in range(len(weights) - 1, -1, -1):
-            h = hidden[i]
-            self.linears[i].weight.grad = grad.t() @ h
-            self.linears[i].bias.grad = grad.sum(0)
+            h, linear = hidden[i], self.linears[i]
+            _set_grad(linear.weight, lambda g=grad, h=h: g.t() @ h)
+            _set_grad(linear.bias, lambda g=grad: g.sum(0))
             if i > 0:
                 grad = grad @ weights[i]
                 act = self.activations[i - 1]
@@ -109,13 +121,42 @@ class MLPStep:
         return losses.mean(), grad / n
 
 
+def _set_grad(param: nn.Parameter, compute) -> None:
+    param.grad = compute() if param.requires_grad else None
+
+
+def _plain_criterion(criterion) -> bool:
+    """Our per-sample BCE-with-logits or cross-entropy, with no options."""
+    if type(criterion) is nn.BCEWithLogitsLoss:
+        return criterion.weight is None and criterion.pos_weight is None
+    if type(criterion) is nn.CrossEntropyLoss:
+        return criterion.weight is None and criterion.label_smoothing == 0
+    return False
+
+
 def _has_hooks(module: nn.Module) -> bool:
-    return bool(
+    """Module, parameter or global hooks that a shortcut would bypass."""
+    global_hooks = any(
+        getattr(module_globals, name, None)
+        for name in (
+            "_global_forward_hooks",
+            "_global_forward_pre_hooks",
+            "_global_backward_hooks",
+            "_global_backward_pre_hooks",
+        )
+    )
+    module_hooks = (
         module._forward_hooks
         or module._forward_pre_hooks
         or module._backward_hooks
         or getattr(module, "_backward_pre_hooks", None)
     )
+    param_hooks = any(
+        getattr(p, "_backward_hooks", None)
+        or getattr(p, "_post_accumulate_grad_hooks", None)
+        for p in module.parameters(recurse=False)
+    )
+    return bool(global_hooks or module_hooks or param_hooks)
 
 
 class DirectAdam:
@@ -127,9 +168,10 @@ class DirectAdam:
     (one parameter group on one device and dtype, fused, no amsgrad,
     maximize, capturable or hooks) this calls the same kernel with the
     optimizer's own state, so results are bit-identical and ``state_dict``,
-    LR schedulers (``lr`` is read at each step) and checkpoints keep working.
-    Any other case, or a torch whose kernel signature differs, uses
-    ``optimizer.step()``; ``tests/test_fast.py`` compares both.
+    LR schedulers (``lr`` and ``betas`` are read at each step) and
+    checkpoints keep working. A replaced optimizer state (``load_state_dict``
+    mid-fit) is picked up; a missing gradient, or a torch whose kernel
+    rejects these arguments, falls back to ``optimizer.step()``.
     """
 
     def __init__(self, optimizer: torch.optim.Optimizer):
@@ -140,7 +182,9 @@ class DirectAdam:
             or optimizer.defaults.get("decoupled_weight_decay", False)
             else torch._fused_adam_
         )
-        self.lists = None  # params, grads, exp_avgs, exp_avg_sqs, steps
+        self.state = None  # the optimizer.state whose tensors `lists` holds
+        self.lists = None  # exp_avgs, exp_avg_sqs, steps
+        self.usable = True
 
     @classmethod
     def maybe(cls, optimizer: torch.optim.Optimizer) -> DirectAdam | None:
@@ -160,50 +204,64 @@ class DirectAdam:
 
     def step(self) -> None:
         opt = self.optimizer
-        params = opt.param_groups[0]["params"]
-        if self.lists is None:
-            if any(p not in opt.state for p in params):
-                opt.step()  # the first step creates the state
-                return
+        group = opt.param_groups[0]
+        params = group["params"]
+        grads = [p.grad for p in params]
+        lists = self._state_lists(params)
+        if not self.usable or lists is None or any(g is None for g in grads):
+            opt.step()  # also creates the state on the first step
+            return
+        exp_avgs, exp_avg_sqs, steps = lists
+        beta1, beta2 = group["betas"]
+        torch._foreach_add_(steps, 1)
+        try:
+            self.kernel(
+                params,
+                grads,
+                exp_avgs,
+                exp_avg_sqs,
+                [],
+                steps,
+                amsgrad=False,
+                lr=group["lr"],
+                beta1=beta1,
+                beta2=beta2,
+                weight_decay=group["weight_decay"],
+                eps=group["eps"],
+                maximize=False,
+                grad_scale=None,
+                found_inf=None,
+            )
+        except (TypeError, RuntimeError):  # another torch's kernel signature
+            torch._foreach_sub_(steps, 1)
+            self.usable = False
+            opt.step()
+
+    def _state_lists(self, params):
+        """The optimizer's state tensors, re-read when its state was replaced."""
+        opt = self.optimizer
+        stale = (
+            self.lists is None
+            or self.state is not opt.state
+            or opt.state.get(params[0], {}).get("exp_avg") is not self.lists[0][0]
+        )
+        if stale:
+            if any(p not in opt.state or "exp_avg" not in opt.state[p] for p in params):
+                return None
             state = [opt.state[p] for p in params]
+            self.state = opt.state
             self.lists = [
                 [s["exp_avg"] for s in state],
                 [s["exp_avg_sq"] for s in state],
                 [s["step"] for s in state],
             ]
-        group = opt.param_groups[0]
-        grads = [p.grad for p in params]
-        if any(g is None for g in grads):
-            opt.step()
-            return
-        exp_avgs, exp_avg_sqs, steps = self.lists
-        beta1, beta2 = group["betas"]
-        torch._foreach_add_(steps, 1)
-        self.kernel(
-            params,
-            grads,
-            exp_avgs,
-            exp_avg_sqs,
-            [],
-            steps,
-            amsgrad=False,
-            lr=group["lr"],
-            beta1=beta1,
-            beta2=beta2,
-            weight_decay=group["weight_decay"],
-            eps=group["eps"],
-            maximize=False,
-            grad_scale=None,
-            found_inf=None,
-        )
+        return self.lists
 
 
 def _optimizer_hooks(optimizer) -> bool:
-    from torch.optim import optimizer as optim_module
-
     return bool(
         optimizer._optimizer_step_pre_hooks
         or optimizer._optimizer_step_post_hooks
-        or optim_module._global_optimizer_pre_hooks
-        or optim_module._global_optimizer_post_hooks
+        or optimizer_globals._global_optimizer_pre_hooks
+        or optimizer_globals._global_optimizer_post_hooks
     )

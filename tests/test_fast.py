@@ -3,11 +3,15 @@
 import numpy as np
 import pytest
 import torch
+from skorch.callbacks import Callback
 from torch import nn
 
 from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
 from sktorch_clf._fast import DirectAdam, MLPStep
 from sktorch_clf._network import make_mlp
+
+BCE = nn.BCEWithLogitsLoss(reduction="none")
+CRITERIA = {True: BCE, False: nn.CrossEntropyLoss(reduction="none")}
 
 
 def autograd_grads(module, X, y, weight, binary):
@@ -35,7 +39,7 @@ def test_gradients_equal_autograd(activation, n_outputs, weighted):
     y = torch.randint(0, 2, (33,)).float() if binary else torch.randint(0, 4, (33,))
     weight = torch.rand(33) * 2 if weighted else None
     expected_loss, expected = autograd_grads(module, X, y, weight, binary)
-    step = MLPStep.maybe(module, binary)
+    step = MLPStep.maybe(module, CRITERIA[binary], binary)
     assert step is not None
     loss, logits = step(X, y, weight)
     assert logits.shape == ((33,) if binary else (33, 4))
@@ -54,18 +58,54 @@ def test_gradients_equal_autograd(activation, n_outputs, weighted):
         nn.Sequential(nn.Linear(4, 8, bias=False), nn.ReLU(), nn.Linear(8, 1)),
         nn.Sequential(nn.Linear(4, 8), nn.Linear(8, 1)),
         nn.Linear(4, 1),
+        nn.Sequential(*[nn.Linear(4, 4), nn.ReLU()] * 2, nn.Linear(4, 1)),
     ],
-    ids=["dropout", "batch_norm", "gelu", "inplace", "no_bias", "no_act", "linear"],
+    ids=[
+        "dropout",
+        "batch_norm",
+        "gelu",
+        "inplace",
+        "no_bias",
+        "no_act",
+        "linear",
+        "tied_layers",
+    ],
 )
 def test_other_networks_use_autograd(module):
-    assert MLPStep.maybe(module, binary=True) is None
+    assert MLPStep.maybe(module, BCE, binary=True) is None
 
 
-def test_hooks_disable_the_fast_step():
+@pytest.mark.parametrize(
+    "add_hook",
+    [
+        lambda m: m[0].register_forward_hook(lambda *args: None),
+        lambda m: m.register_forward_pre_hook(lambda *args: None),
+        lambda m: m[0].weight.register_hook(lambda g: g * 0),
+        lambda m: nn.modules.module.register_module_forward_hook(lambda *a: None),
+    ],
+    ids=["module", "sequential", "parameter", "global"],
+)
+def test_hooks_disable_the_fast_step(add_hook):
     module = make_mlp(4, 1, (8,))
-    assert MLPStep.maybe(module, binary=True) is not None
-    module[0].register_forward_hook(lambda *args: None)
-    assert MLPStep.maybe(module, binary=True) is None
+    assert MLPStep.maybe(module, BCE, binary=True) is not None
+    handle = add_hook(module)
+    try:
+        assert MLPStep.maybe(module, BCE, binary=True) is None
+    finally:
+        handle.remove()
+
+
+@pytest.mark.parametrize(
+    "criterion",
+    [
+        nn.BCEWithLogitsLoss(reduction="none", pos_weight=torch.tensor(2.0)),
+        nn.CrossEntropyLoss(reduction="none", label_smoothing=0.1),
+        nn.MSELoss(reduction="none"),
+    ],
+    ids=["pos_weight", "label_smoothing", "other_loss"],
+)
+def test_other_losses_disable_the_fast_step(criterion):
+    assert MLPStep.maybe(make_mlp(4, 1, (8,)), criterion, binary=True) is None
 
 
 @pytest.mark.parametrize("cls", [TorchBinaryClassifier, TorchMulticlassClassifier])
@@ -181,3 +221,87 @@ def test_fits_take_the_direct_step(monkeypatch, binary_data):
     calls.clear()
     TorchBinaryClassifier(optimizer="sgd", max_epochs=2).fit(*binary_data)
     assert calls == []
+
+
+class Freeze(Callback):
+    """Freezes the first layer when training starts (as skorch's Freezer)."""
+
+    def on_epoch_begin(self, net, **kwargs):
+        net.module_[0].requires_grad_(False)
+
+
+class Rebind(Callback):
+    """Rebinds every parameter's .data once, as some averaging code does."""
+
+    def on_epoch_begin(self, net, **kwargs):
+        if len(net.history) == 1:
+            for p in net.module_.parameters():
+                p.data = p.data.clone()
+
+
+class HookOnTrainBegin(Callback):
+    def initialize(self):
+        self.calls_ = 0
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        net.module_[0].register_forward_hook(lambda *args: self._count())
+
+    def _count(self):
+        self.calls_ += 1
+
+
+class ReloadOptimizer(Callback):
+    """Replaces the optimizer state mid-fit with a copy of itself."""
+
+    def on_epoch_begin(self, net, **kwargs):
+        if len(net.history) == 3:
+            net.optimizer_.load_state_dict(net.optimizer_.state_dict())
+
+
+def slow_path(monkeypatch):
+    monkeypatch.setattr(MLPStep, "maybe", classmethod(lambda *args: None))
+    monkeypatch.setattr(DirectAdam, "maybe", classmethod(lambda *args: None))
+
+
+@pytest.mark.parametrize("callback", [Freeze, Rebind, ReloadOptimizer])
+def test_callbacks_that_change_the_model_see_the_same_training(
+    callback, monkeypatch, binary_data
+):
+    def fit():
+        return TorchBinaryClassifier(
+            hidden_layer_sizes=(16,),
+            lr=0.01,
+            max_epochs=5,
+            random_state=0,
+            callbacks=[callback()],
+        ).fit(*binary_data)
+
+    fast = fit()
+    slow_path(monkeypatch)
+    slow = fit()
+    np.testing.assert_allclose(fast.loss_curve_, slow.loss_curve_, rtol=1e-5)
+    for a, b in zip(fast.module_.parameters(), slow.module_.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    steps = [int(s["step"]) for s in fast.net_.optimizer_.state.values()]
+    assert steps == [int(s["step"]) for s in slow.net_.optimizer_.state.values()]
+
+
+def test_frozen_layer_stays_frozen(binary_data):
+    clf = TorchBinaryClassifier(
+        hidden_layer_sizes=(16,), max_epochs=3, random_state=0, callbacks=[Freeze()]
+    )
+    initial = TorchBinaryClassifier(
+        hidden_layer_sizes=(16,), max_epochs=1, lr=1e-12, random_state=0
+    )
+    first = initial.fit(*binary_data).module_[0].weight.detach().clone()
+    trained = clf.fit(*binary_data).module_[0].weight
+    torch.testing.assert_close(trained.detach(), first, rtol=0, atol=1e-9)
+    assert trained.grad is None
+
+
+def test_hooks_registered_at_train_begin_are_honoured(binary_data):
+    clf = TorchBinaryClassifier(
+        max_epochs=2, callbacks=[HookOnTrainBegin()], random_state=0
+    ).fit(*binary_data)
+    assert dict(clf.net_.callbacks_)["HookOnTrainBegin"].calls_ == 4
