@@ -33,7 +33,7 @@ default='adam'
         best epoch (``best_epoch_``).
     validation_fraction : float, default=0.1
         Share of the training data used for validation with
-        ``early_stopping``.
+        ``early_stopping`` (at least one sample per class).
     n_iter_no_change : int, default=10
         Epochs without an improvement of more than ``tol`` before stopping.
     tol : float, default=1e-4

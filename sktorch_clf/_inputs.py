@@ -113,11 +113,17 @@ def _class_sample_weight(class_weight, y: np.ndarray, classes: np.ndarray):
 
 
 def validation_split(X, y, weights, fraction: float, seed: int):
-    """Stratified train / validation split, as MLPClassifier's early stopping."""
+    """Stratified train / validation split, as MLPClassifier's early stopping.
+
+    The validation part holds at least one sample per class, even where
+    ``fraction`` of a small training set (e.g. in HalvingGridSearchCV's first
+    rounds) would be fewer.
+    """
     rows = np.arange(len(y))
+    n_valid = max(int(np.ceil(fraction * len(y))), len(np.unique(y)))
     try:
         train, valid = train_test_split(
-            rows, test_size=fraction, stratify=y, random_state=seed
+            rows, test_size=n_valid, stratify=y, random_state=seed
         )
     except ValueError as exc:
         raise ValueError(

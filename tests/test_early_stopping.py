@@ -80,8 +80,15 @@ def test_validation_split_is_stratified_and_seeded(noisy_data):
     # 100 validation rows: each accuracy is a multiple of 1/100
     for score in a.validation_scores_:
         assert abs(score * 100 - round(score * 100)) < 1e-6
-    with pytest.raises(ValueError, match=r"validation_fraction=0.01 of 40"):
-        early(validation_fraction=0.01).fit(X[:40], y[:40])
+    # 1% of 40 rows is less than a row: one row per class is held out instead
+    tiny = early(validation_fraction=0.01, max_epochs=2).fit(X[:40], y[:40])
+    for score in tiny.validation_scores_:
+        assert score in (0.0, 0.5, 1.0)
+    # a class with a single sample cannot be stratified
+    y_single = y[:40].copy()
+    y_single[0] = 7
+    with pytest.raises(ValueError, match=r"validation_fraction=0.01 of 40 samples"):
+        early(validation_fraction=0.01).fit(X[:40], y_single)
 
 
 def test_without_early_stopping_no_validation(binary_data):
