@@ -22,26 +22,17 @@ from skorch import NeuralNetBinaryClassifier
 from torch import nn
 
 from sktorch_clf import TorchBinaryClassifier
+from sktorch_clf._network import make_mlp  # the same Linear/ReLU stack
 
 HIDDEN = (64, 64)
 BATCH = 128
 LR = 1e-3
 
 
-def make_net(n_features: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Linear(n_features, HIDDEN[0]),
-        nn.ReLU(),
-        nn.Linear(HIDDEN[0], HIDDEN[1]),
-        nn.ReLU(),
-        nn.Linear(HIDDEN[1], 1),
-    )
-
-
 class SkorchModule(nn.Module):
     def __init__(self, n_features=40):
         super().__init__()
-        self.net = make_net(n_features)
+        self.net = make_mlp(n_features, 1, HIDDEN)
 
     def forward(self, X):
         return self.net(X).squeeze(-1)
@@ -50,7 +41,7 @@ class SkorchModule(nn.Module):
 def hand_loop(X, y, epochs, fused):
     """The loop a user writes by hand: tensors once, randperm, slices."""
     torch.manual_seed(0)
-    model = make_net(X.shape[1])
+    model = make_mlp(X.shape[1], 1, HIDDEN)
     opt = torch.optim.Adam(model.parameters(), lr=LR, fused=fused or None)
     loss_fn = nn.BCEWithLogitsLoss()
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y.astype(np.float32))

@@ -18,19 +18,9 @@ from skorch import NeuralNetBinaryClassifier
 from torch import nn
 
 from sktorch_clf import TorchBinaryClassifier
+from sktorch_clf._network import make_mlp  # the same Linear/ReLU stack
 
 HIDDEN = (256, 256)
-
-
-def make_net(n_features: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Linear(n_features, HIDDEN[0]),
-        nn.ReLU(),
-        nn.Linear(HIDDEN[0], HIDDEN[1]),
-        nn.ReLU(),
-        nn.Linear(HIDDEN[1], 1),
-        nn.Flatten(0),
-    )
 
 
 def sync_time(fn) -> float:
@@ -45,7 +35,7 @@ def hand_loop(X, y, batch, fused):
     """Data on the GPU once, randperm, slices, eager step."""
 
     def run():
-        model = make_net(X.shape[1]).cuda()
+        model = nn.Sequential(*make_mlp(X.shape[1], 1, HIDDEN), nn.Flatten(0)).cuda()
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=fused or None)
         loss_fn = nn.BCEWithLogitsLoss()
         Xt = torch.from_numpy(X).cuda()
@@ -62,7 +52,7 @@ def hand_loop(X, y, batch, fused):
 
 def skorch_defaults(X, y, batch):
     net = NeuralNetBinaryClassifier(
-        make_net(X.shape[1]),
+        nn.Sequential(*make_mlp(X.shape[1], 1, HIDDEN), nn.Flatten(0)),
         optimizer=torch.optim.Adam,
         lr=1e-3,
         batch_size=batch,

@@ -29,18 +29,9 @@ from threadpoolctl import threadpool_limits
 from torch import nn
 
 from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
+from sktorch_clf._network import make_mlp  # the same Linear/ReLU stack
 
 HIDDEN, BATCH, LR = (64, 64), 128, 1e-3
-
-
-def make_net(n_in: int, n_out: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Linear(n_in, HIDDEN[0]),
-        nn.ReLU(),
-        nn.Linear(HIDDEN[0], HIDDEN[1]),
-        nn.ReLU(),
-        nn.Linear(HIDDEN[1], n_out),
-    )
 
 
 class HandLoop:
@@ -52,7 +43,7 @@ class HandLoop:
     def fit(self, X, y):
         torch.manual_seed(0)
         binary = self.n_classes == 2
-        self.model = make_net(X.shape[1], 1 if binary else self.n_classes)
+        self.model = make_mlp(X.shape[1], 1 if binary else self.n_classes, HIDDEN)
         opt = torch.optim.Adam(self.model.parameters(), lr=LR)
         loss_fn = nn.BCEWithLogitsLoss() if binary else nn.CrossEntropyLoss()
         Xt = torch.from_numpy(X)
@@ -91,7 +82,7 @@ def candidates(epochs: int, n_classes: int) -> dict:
         ),
         "hand loop": lambda: HandLoop(epochs, n_classes),
         "skorch defaults": lambda: NeuralNetClassifier(
-            make_net(40, n_classes),
+            make_mlp(40, n_classes, HIDDEN),
             criterion=nn.CrossEntropyLoss,
             optimizer=torch.optim.Adam,
             lr=LR,

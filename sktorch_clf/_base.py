@@ -11,17 +11,17 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._build import OPTIMIZERS, build_engine
 from ._data import as_float_tensor, draw_seed, resolve_device, seeded, take_rows
 from ._engine import TensorData
 from ._inputs import (
     check_no_missing_labels,
-    check_numeric_columns,
     encode_labels,
     sorted_classes,
     training_weights,
+    validate_X,
     validation_split,
 )
 from ._network import ACTIVATIONS, check_logits
@@ -269,7 +269,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
     def _train(self, X, y, sample_weight, classes, reset, partial):
         if y is not None:
             check_no_missing_labels(y)
-        X, y = self._validate_X(X, y, reset=reset)
+        X, y = validate_X(self, X, y, reset=reset)
         if reset:
             self.classes_ = self._fit_classes(y, classes)
             self._seed = draw_seed(self.random_state)
@@ -362,23 +362,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
                 stacklevel=_USER_FRAME,
             )
 
-    # -- helpers -------------------------------------------------------------
-    def _validate_X(self, X, y=None, *, reset: bool):
-        check_numeric_columns(X)
-        kwargs = dict(accept_sparse="csr", dtype=np.float32, reset=reset)
-        try:
-            if y is None and not reset:
-                return validate_data(self, X, **kwargs)
-            return validate_data(self, X, y, **kwargs)
-        except ValueError as exc:
-            if "could not convert" not in str(exc):
-                raise
-            raise ValueError(
-                f"X must be numeric, but {exc}. Encode string or categorical "
-                "columns first, e.g. with OneHotEncoder or OrdinalEncoder in a "
-                "ColumnTransformer."
-            ) from exc
-
+    # -- inference ------------------------------------------------------------
     def _logits(self, X) -> np.ndarray:
         """Float64 logits of ``X``, run in eval mode in large batches.
 
@@ -386,7 +370,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         values, so that sparse input is densified a bounded block at a time.
         """
         check_is_fitted(self)
-        X_t = as_float_tensor(self._validate_X(X, reset=False))
+        X_t = as_float_tensor(validate_X(self, X, reset=False))
         net = self.net_
         n_outputs = self._n_outputs(len(self.classes_))
         rows = max(1, min(_PREDICT_CHUNK, _PREDICT_VALUES // X_t.shape[1]))

@@ -7,8 +7,28 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.validation import validate_data
 
 from ._sklearn_private import _check_sample_weight, _safe_indexing
+
+
+def validate_X(est, X, y=None, *, reset: bool):
+    """scikit-learn's ``validate_data`` to float32 (CSR kept sparse), with a
+    clear error for non-numeric input."""
+    check_numeric_columns(X)
+    kwargs = dict(accept_sparse="csr", dtype=np.float32, reset=reset)
+    try:
+        if y is None and not reset:
+            return validate_data(est, X, **kwargs)
+        return validate_data(est, X, y, **kwargs)
+    except ValueError as exc:
+        if "could not convert" not in str(exc):
+            raise
+        raise ValueError(
+            f"X must be numeric, but {exc}. Encode string or categorical "
+            "columns first, e.g. with OneHotEncoder or OrdinalEncoder in a "
+            "ColumnTransformer."
+        ) from exc
 
 
 def check_numeric_columns(X) -> None:

@@ -4,7 +4,6 @@ dask backend), with a LocalCluster of 2 worker processes on loopback."""
 import numpy as np
 import pytest
 from joblib import parallel_backend
-from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV, cross_validate
 
 from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
@@ -29,18 +28,6 @@ def client():
         yield client
 
 
-@pytest.fixture(scope="module")
-def data():
-    return make_classification(
-        n_samples=300,
-        n_features=6,
-        n_informative=4,
-        n_classes=3,
-        n_clusters_per_class=1,
-        random_state=0,
-    )
-
-
 def worker_torch_threads():
     import torch
 
@@ -53,8 +40,8 @@ def test_workers_are_separate_processes_with_one_torch_thread(client):
     assert set(threads.values()) == {1}
 
 
-def test_grid_search_on_dask_equals_local(client, data):
-    X, y = data
+def test_grid_search_on_dask_equals_local(client, multiclass_data):
+    X, y = multiclass_data
     est = TorchMulticlassClassifier(max_epochs=15, random_state=0)
     local = GridSearchCV(est, GRID, cv=3, n_jobs=1).fit(X, y)
     with parallel_backend("dask"):
@@ -66,8 +53,8 @@ def test_grid_search_on_dask_equals_local(client, data):
     np.testing.assert_array_equal(remote.predict_proba(X), local.predict_proba(X))
 
 
-def test_cross_validate_on_dask_equals_local(client, data):
-    X, y = data
+def test_cross_validate_on_dask_equals_local(client, multiclass_data):
+    X, y = multiclass_data
     y = (y == 0).astype(int)
     est = TorchBinaryClassifier(max_epochs=15, random_state=0)
     local = cross_validate(est, X, y, cv=4, scoring=["accuracy", "roc_auc"])
@@ -77,13 +64,13 @@ def test_cross_validate_on_dask_equals_local(client, data):
         np.testing.assert_array_equal(remote[key], local[key])
 
 
-def test_dask_ml_incremental_trains_chunk_by_chunk(client, data):
+def test_dask_ml_incremental_trains_chunk_by_chunk(client, multiclass_data):
     """dask-ml's Incremental calls partial_fit once per chunk of a dask array."""
     pytest.importorskip("dask_ml", reason="needs dask-ml")
     import dask.array as da
     from dask_ml.wrappers import Incremental
 
-    X, y = data
+    X, y = multiclass_data
     Xd, yd = da.from_array(X, chunks=100), da.from_array(y, chunks=100)
     model = Incremental(
         TorchMulticlassClassifier(lr=0.01, random_state=0), scoring="accuracy"
