@@ -25,6 +25,7 @@ from ._inputs import (
     validation_split,
 )
 from ._network import ACTIVATIONS, check_logits
+from ._persist import save
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._stopping import StopRule
 
@@ -242,6 +243,23 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
             Probabilities (rows sum to 1), columns ordered as ``classes_``.
         """
         return self._proba(self._logits(X))
+
+    def save(self, path) -> None:
+        """Write the fitted model to a safe ``.safetensors`` file.
+
+        Weights go to safetensors, everything else (parameters, classes_,
+        feature names, versions) to JSON in the file's header. Unlike a
+        pickle, the file holds no code: load it with :func:`sktorch_clf.load`
+        (passing ``module=`` again for a custom network). Custom optimizer
+        classes and callbacks are not stored.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write, conventionally ending in ``.safetensors``.
+        """
+        check_is_fitted(self)
+        save(self, path)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

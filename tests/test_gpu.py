@@ -93,3 +93,14 @@ def test_gpu_model_loads_and_predicts_without_gpu(tmp_path, binary_data):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_gpu_model_saved_safely_loads_on_cpu(tmp_path, binary_data):
+    X, y = binary_data
+    clf = fitted(TorchBinaryClassifier, "cuda", X, y)
+    clf.save(tmp_path / "gpu.safetensors")
+    from sktorch_clf import load
+
+    loaded = load(tmp_path / "gpu.safetensors")  # device="cpu" by default
+    assert next(loaded.module_.parameters()).device.type == "cpu"
+    np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), atol=1e-5)
