@@ -403,4 +403,9 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
                 check_logits(out, len(batch), n_outputs, "module")
                 chunks.append(out.reshape(len(batch), -1).cpu().numpy())
         logits = np.concatenate(chunks).astype(np.float64)
+        if np.isnan(logits).any():
+            raise ValueError(
+                "The network produced NaN outputs for some rows of X; are "
+                "their values far outside the training data's range?"
+            )
         return logits.reshape(-1) if self._flatten_output else logits

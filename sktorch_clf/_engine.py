@@ -135,6 +135,12 @@ class Engine(NeuralNet):
             self._epochs(train, valid, epochs, stop_rule)
         except KeyboardInterrupt:
             interrupted = True
+        except torch.OutOfMemoryError as exc:
+            raise MemoryError(
+                f"The {self.device} device ran out of memory while training with "
+                f"batch_size={self.batch_size}; try a smaller batch_size (or a "
+                f"smaller network). torch said: {exc}"
+            ) from exc
         finally:
             # they hold the module's layers and optimizer state: not pickled
             self.fast_step = self.direct_step = None
@@ -157,6 +163,21 @@ class Engine(NeuralNet):
             self.notify("on_epoch_end", **on_epoch)
             if stop_rule is not None and stop_rule.should_stop(self):
                 break
+        self._check_finite_weights()
+
+    def _check_finite_weights(self) -> None:
+        """The last step's update is not covered by the epoch loss check."""
+        bad = [
+            name
+            for name, p in self.module_.named_parameters()
+            if not torch.isfinite(p).all()
+        ]
+        if bad:
+            raise ValueError(
+                f"Training produced non-finite weights in {bad}. The learning "
+                "rate may be too high (try a smaller lr) or the inputs unscaled "
+                "(try StandardScaler in a Pipeline)."
+            )
 
     def _find_hooks(self) -> None:
         """Which per-batch notifications some callback actually listens to

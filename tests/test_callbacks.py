@@ -143,3 +143,52 @@ def test_progress_bar(capsys, binary_data):
     TorchBinaryClassifier(max_epochs=2, callbacks=[ProgressBar()]).fit(*binary_data)
     err = capsys.readouterr().err
     assert err.count("0/2 [") == 2  # a bar of 2 batches per epoch, 2 epochs
+
+
+class PoisonWeights(Callback):
+    """Puts a NaN into the weights after the last epoch's loss was measured."""
+
+    def on_epoch_end(self, net, **kwargs):
+        with torch.no_grad():
+            next(net.module_.parameters())[0, 0] = float("nan")
+
+
+def test_non_finite_final_weights_are_an_error(binary_data):
+    clf = TorchBinaryClassifier(max_epochs=1, callbacks=[PoisonWeights()])
+    with pytest.raises(ValueError, match=r"non-finite weights in \['0.weight'\]"):
+        clf.fit(*binary_data)
+
+
+class NanWhenPredicting(nn.Module):
+    def __init__(self, n_features_in, n_outputs):
+        super().__init__()
+        self.linear = nn.Linear(n_features_in, n_outputs)
+
+    def forward(self, X):
+        out = self.linear(X)
+        return out if self.training else out * float("nan")
+
+
+def test_nan_outputs_at_predict_are_an_error(binary_data):
+    X, y = binary_data
+    clf = TorchBinaryClassifier(module=NanWhenPredicting, max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="produced NaN outputs"):
+        clf.predict(X)
+    clf = TorchBinaryClassifier(max_epochs=1).fit(X, y)
+    with torch.no_grad():
+        clf.module_[0].weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="produced NaN outputs"):
+        clf.predict_proba(X)
+
+
+def test_out_of_memory_suggests_a_smaller_batch(monkeypatch, binary_data):
+    """The CUDA out-of-memory path, simulated: no GPU needed."""
+
+    def out_of_memory(*args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 80 GiB")
+
+    monkeypatch.setattr("sktorch_clf._fast.MLPStep.__call__", out_of_memory)
+    clf = TorchBinaryClassifier(batch_size=4096, max_epochs=1)
+    with pytest.raises(MemoryError, match=r"batch_size=4096; try a smaller batch_size"):
+        clf.fit(*binary_data)
+    assert not hasattr(clf, "net_")  # a failed fit leaves nothing half-done

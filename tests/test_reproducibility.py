@@ -60,3 +60,17 @@ def test_global_rng_state_unchanged(binary_data, random_state):
     np.testing.assert_array_equal(after[1], numpy_state[1])
     assert after[2:] == numpy_state[2:]
     assert random.getstate() == python_state
+
+
+def test_grid_search_in_parallel_equals_sequential(multiclass_data):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = multiclass_data
+    grid = {"lr": [1e-3, 1e-2], "dropout": [0.0, 0.2]}
+    est = TorchMulticlassClassifier(max_epochs=5, random_state=0)
+    one = GridSearchCV(est, grid, cv=3, n_jobs=1).fit(X, y)
+    two = GridSearchCV(est, grid, cv=3, n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(
+        one.cv_results_["mean_test_score"], two.cv_results_["mean_test_score"]
+    )
+    np.testing.assert_array_equal(one.predict_proba(X), two.predict_proba(X))
