@@ -34,6 +34,7 @@ _PREDICT_VALUES = 2**24  # 64 MiB of float32 per dense chunk
 # Warnings from _record_fit point at the caller of fit / partial_fit, through
 # _train, _fit, fit and scikit-learn's _fit_context wrapper (tested).
 _USER_FRAME = 6
+_DIVERGED = 10  # a final loss this many times chance level: training diverged
 
 
 class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
@@ -362,6 +363,17 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         if stop_rule is not None and self.early_stopping:
             self.best_validation_score_ = stop_rule.best_value
             self.best_epoch_ = stop_rule.best_epoch
+        chance = np.log(len(self.classes_))  # the loss of always guessing evenly
+        if self.loss_curve_[-1] > _DIVERGED * chance:
+            warnings.warn(
+                f"Training diverged: the last training loss "
+                f"{self.loss_curve_[-1]:.3g} is far above the {chance:.3g} of "
+                "guessing; the probabilities are not to be trusted. The "
+                "learning rate may be too high (try a smaller lr) or the inputs "
+                "unscaled (try StandardScaler in a Pipeline).",
+                UserWarning,
+                stacklevel=_USER_FRAME,
+            )
         if interrupted:
             warnings.warn(
                 f"Training was interrupted (KeyboardInterrupt) after {self.n_iter_} "

@@ -1,6 +1,7 @@
 """skorch callbacks, interruption, non-finite losses and verbosity."""
 
 import copy
+import warnings
 
 import numpy as np
 import pytest
@@ -48,6 +49,7 @@ def test_lr_scheduler(binary_data):
     assert clf.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3)
 
 
+@pytest.mark.filterwarnings("ignore:Training diverged")  # lr=0.5 on X * 50
 def test_gradient_norm_clipping(binary_data):
     X, y = binary_data
 
@@ -192,3 +194,13 @@ def test_out_of_memory_suggests_a_smaller_batch(monkeypatch, binary_data):
     with pytest.raises(MemoryError, match=r"batch_size=4096; try a smaller batch_size"):
         clf.fit(*binary_data)
     assert not hasattr(clf, "net_")  # a failed fit leaves nothing half-done
+
+
+def test_diverging_training_warns(binary_data):
+    """lr=10 on unscaled data: the loss explodes but stays finite."""
+    X, y = binary_data
+    with pytest.warns(UserWarning, match="Training diverged"):
+        TorchBinaryClassifier(lr=10, max_epochs=20, random_state=0).fit(X * 1e6, y)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="Training diverged")
+        TorchBinaryClassifier(max_epochs=20, random_state=0).fit(X, y)

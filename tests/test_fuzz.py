@@ -108,6 +108,7 @@ def check_outcome(cls, X, y):
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:Training diverged")
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.DataConversionWarning")
 @given(case=inputs())
 def test_binary_estimator_on_hostile_input(case):
@@ -117,6 +118,7 @@ def test_binary_estimator_on_hostile_input(case):
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:Training diverged")
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.DataConversionWarning")
 @given(case=inputs())
 def test_multiclass_estimator_on_hostile_input(case):
