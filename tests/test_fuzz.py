@@ -110,21 +110,12 @@ def check_outcome(cls, X, y):
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.filterwarnings("ignore:Training diverged")
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.DataConversionWarning")
+@pytest.mark.parametrize("cls", [TorchBinaryClassifier, TorchMulticlassClassifier])
 @given(case=inputs())
-def test_binary_estimator_on_hostile_input(case):
+def test_hostile_input(cls, case):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        check_outcome(TorchBinaryClassifier, *case)
-
-
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.filterwarnings("ignore:Training diverged")
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.DataConversionWarning")
-@given(case=inputs())
-def test_multiclass_estimator_on_hostile_input(case):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        check_outcome(TorchMulticlassClassifier, *case)
+        check_outcome(cls, *case)
 
 
 def test_unseen_labels_at_score_are_just_wrong_answers(binary_data):
