@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
@@ -27,14 +25,14 @@ from ._inputs import (
 from ._network import ACTIVATIONS, check_logits
 from ._persist import save
 from ._sklearn_private import Interval, StrOptions, _fit_context
-from ._stopping import StopRule
+from ._stopping import StopRule, warn_about_training
 
 _PREDICT_CHUNK = 65_536
 _PREDICT_VALUES = 2**24  # 64 MiB of float32 per dense chunk
-# Warnings from _record_fit point at the caller of fit / partial_fit, through
-# _train, _fit, fit and scikit-learn's _fit_context wrapper (tested).
-_USER_FRAME = 6
-_DIVERGED = 10  # a final loss this many times chance level: training diverged
+# Training warnings point at the caller of fit / partial_fit, through
+# warn_about_training, _record_fit, _train, _fit, fit and scikit-learn's
+# _fit_context wrapper (tested).
+_USER_FRAME = 7
 
 
 class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
@@ -363,34 +361,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         if stop_rule is not None and self.early_stopping:
             self.best_validation_score_ = stop_rule.best_value
             self.best_epoch_ = stop_rule.best_epoch
-        chance = np.log(len(self.classes_))  # the loss of always guessing evenly
-        if self.loss_curve_[-1] > _DIVERGED * chance:
-            warnings.warn(
-                f"Training diverged: the last training loss "
-                f"{self.loss_curve_[-1]:.3g} is far above the {chance:.3g} of "
-                "guessing; the probabilities are not to be trusted. The "
-                "learning rate may be too high (try a smaller lr) or the inputs "
-                "unscaled (try StandardScaler in a Pipeline).",
-                UserWarning,
-                stacklevel=_USER_FRAME,
-            )
-        if interrupted:
-            warnings.warn(
-                f"Training was interrupted (KeyboardInterrupt) after {self.n_iter_} "
-                "epochs; the model keeps the weights it had reached.",
-                UserWarning,
-                stacklevel=_USER_FRAME,
-            )
-        elif stop_rule is not None and not stop_rule.stopped:
-            warnings.warn(
-                f"Maximum number of epochs ({self.max_epochs}) reached and the "
-                "optimization hasn't converged yet: the "
-                f"{stop_rule.monitor} still improved by more than tol={self.tol} "
-                f"within the last {self.n_iter_no_change} epochs. Increase "
-                "max_epochs or lr, or use early_stopping=True.",
-                ConvergenceWarning,
-                stacklevel=_USER_FRAME,
-            )
+        warn_about_training(self, stop_rule, interrupted, stacklevel=_USER_FRAME)
 
     # -- inference ------------------------------------------------------------
     def _logits(self, X) -> np.ndarray:

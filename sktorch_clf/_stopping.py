@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
 import torch
+from sklearn.exceptions import ConvergenceWarning
+
+_DIVERGED = 10  # a final loss this many times chance level: training diverged
 
 
 class StopRule:
@@ -53,3 +59,35 @@ class StopRule:
     def restore_best(self, module: torch.nn.Module) -> None:
         if self.best_state is not None:
             module.load_state_dict(self.best_state)
+
+
+def warn_about_training(est, stop_rule, interrupted: bool, stacklevel: int) -> None:
+    """Warn about a diverged, interrupted or unconverged fit of ``est``."""
+    last = est.loss_curve_[-1]
+    chance = np.log(len(est.classes_))  # the loss of always guessing evenly
+    if last > _DIVERGED * chance:
+        warnings.warn(
+            f"Training diverged: the last training loss {last:.3g} is far above "
+            f"the {chance:.3g} of guessing; the probabilities are not to be "
+            "trusted. The learning rate may be too high (try a smaller lr) or "
+            "the inputs unscaled (try StandardScaler in a Pipeline).",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    if interrupted:
+        warnings.warn(
+            f"Training was interrupted (KeyboardInterrupt) after {est.n_iter_} "
+            "epochs; the model keeps the weights it had reached.",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    elif stop_rule is not None and not stop_rule.stopped:
+        warnings.warn(
+            f"Maximum number of epochs ({est.max_epochs}) reached and the "
+            f"optimization hasn't converged yet: the {stop_rule.monitor} still "
+            f"improved by more than tol={est.tol} within the last "
+            f"{est.n_iter_no_change} epochs. Increase max_epochs or lr, or use "
+            "early_stopping=True.",
+            ConvergenceWarning,
+            stacklevel=stacklevel,
+        )
