@@ -19,6 +19,7 @@ import torch
 
 from ._data import resolve_device
 from ._engine import TensorData
+from ._network import check_hidden_layer_sizes
 
 FORMAT = "sktorch_clf/1"
 _JSON_PARAMS = (
@@ -82,6 +83,9 @@ def save(est, path) -> None:
             f"({params['activation']!r}) cannot be saved safely"
         )
     stored = {k: _plain(params[k]) for k in _JSON_PARAMS if k in params}
+    stored["hidden_layer_sizes"] = list(
+        check_hidden_layer_sizes(params["hidden_layer_sizes"])
+    )
     if not isinstance(params["optimizer"], str):
         stored["optimizer"] = None  # a class is code: not stored
     stored["module_kwargs"] = params["module_kwargs"]

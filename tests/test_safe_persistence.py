@@ -94,6 +94,15 @@ def test_custom_module_needs_its_definition(tmp_path, binary_data):
         load(path, module=lambda n_features_in, n_outputs, width: nn.Linear(6, 1))
 
 
+def test_int_hidden_layer_sizes_round_trip(tmp_path, binary_data):
+    X, y = binary_data
+    clf = TorchBinaryClassifier(hidden_layer_sizes=12, max_epochs=2).fit(X, y)
+    clf.save(tmp_path / "int.safetensors")
+    loaded = load(tmp_path / "int.safetensors")
+    assert loaded.hidden_layer_sizes == (12,)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
 def test_not_fitted(tmp_path):
     with pytest.raises(NotFittedError):
         TorchBinaryClassifier().save(tmp_path / "x.safetensors")
