@@ -167,15 +167,19 @@ def load(path, *, module=None, device="cpu"):
             "network definition with load(path, module=...)"
         )
     params = {k: v for k, v in header["params"].items() if v is not None}
-    if "hidden_layer_sizes" in params:
-        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     est = classes[header["estimator"]]()
     try:
+        if "hidden_layer_sizes" in params:
+            sizes = params["hidden_layer_sizes"]
+            params["hidden_layer_sizes"] = check_hidden_layer_sizes(sizes)
         est.set_params(**params, module=module, device=device)
         est._validate_params()
     except (TypeError, ValueError) as exc:
         raise ValueError(f"invalid parameters in {path}: {exc}") from exc
-    _set_fitted(est, header["fitted"])
+    try:
+        _set_fitted(est, header["fitted"])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path} has invalid fitted attributes: {exc}") from exc
     sample = TensorData(
         torch.zeros(2, est.n_features_in_), None, resolve_device(device)
     )

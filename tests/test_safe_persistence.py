@@ -130,6 +130,8 @@ def test_unknown_tensors_are_rejected(saved):
         (lambda h: h.update(hook="os.system('rm -rf /')"), r"unknown keys \['hook'\]"),
         (lambda h: h.update(estimator="os.system"), "unknown estimator 'os.system'"),
         (lambda h: h["params"].update(activation="__import__"), "invalid parameters"),
+        (lambda h: h["params"].update(hidden_layer_sizes=["x"]), "invalid parameters"),
+        (lambda h: h["params"].update(hidden_layer_sizes=-3), "invalid parameters"),
         (
             lambda h: h["params"].update(loader="pickle"),
             r"unknown parameters \['loader'\]",
@@ -138,10 +140,22 @@ def test_unknown_tensors_are_rejected(saved):
             lambda h: h["fitted"].update(classes_dtype="V8"),
             "unsupported classes_ dtype",
         ),
+        (lambda h: h["fitted"].update(n_features_in="six"), "invalid fitted"),
         (lambda h: h.update(format="other/9"), "is not a sktorch_clf/1 model file"),
         (lambda h: h.pop("fitted"), r"missing keys \['fitted'\]"),
     ],
-    ids=["extra_key", "class", "activation", "param", "dtype", "format", "missing"],
+    ids=[
+        "extra_key",
+        "class",
+        "activation",
+        "sizes_type",
+        "sizes_value",
+        "param",
+        "dtype",
+        "n_features",
+        "format",
+        "missing",
+    ],
 )
 def test_tampered_headers_are_rejected(saved, change, match):
     _, _, path = saved
