@@ -345,9 +345,11 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         X_t = as_float_tensor(X)
         if isinstance(X_t, torch.Tensor):
             X_t = X_t.to(device)
-        w = None if weights is None else torch.from_numpy(weights.astype(np.float32))
         y_t = self._target_tensor(y_encoded).to(device)
-        return TensorData(X_t, y_t, device, None if w is None else w.to(device))
+        w = None
+        if weights is not None:
+            w = torch.from_numpy(weights.astype(np.float32)).to(device)
+        return TensorData(X_t, y_t, device, w)
 
     def _record_fit(self, stop_rule: StopRule | None, interrupted: bool) -> None:
         history = self.net_.history

@@ -28,7 +28,7 @@ def as_float_tensor(X) -> torch.Tensor | sp.csr_matrix:
 
 
 def take_rows(X: torch.Tensor | sp.csr_matrix, rows, copy: bool = True) -> torch.Tensor:
-    """Rows of ``X`` (a slice or an index tensor) as a dense float32 tensor.
+    """Rows of ``X`` (a slice or an index tensor) as a dense tensor.
 
     A copy, not a view of the caller's array, unless ``copy=False`` (for a
     module known not to write to its input): a module that writes to its

@@ -38,12 +38,10 @@ class TensorData:
     def batch(self, rows):
         """``(X, y)``, or ``(X, (y, w))`` when the data carries weights."""
         Xb = take_rows(self.X, rows).to(self.device, non_blocking=True)
-        yb = None if self.y is None else _rows(self.y, rows)
-        return (Xb, yb) if self.w is None else (Xb, (yb, _rows(self.w, rows)))
-
-
-def _rows(t: torch.Tensor, rows) -> torch.Tensor:
-    return t[rows] if isinstance(rows, slice) else t.index_select(0, rows)
+        yb = None if self.y is None else take_rows(self.y, rows, copy=False)
+        if self.w is None:
+            return Xb, yb
+        return Xb, (yb, take_rows(self.w, rows, copy=False))
 
 
 class BatchIterator:

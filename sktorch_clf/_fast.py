@@ -94,9 +94,10 @@ class MLPStep:
         logits = torch.addmm(biases[-1], hidden[-1], weights[-1].t())
         loss, grad = self._loss_and_grad(logits, y, weight)
         for i in range(len(weights) - 1, -1, -1):
-            h, linear = hidden[i], self.linears[i]
-            _set_grad(linear.weight, lambda g=grad, h=h: g.t() @ h)
-            _set_grad(linear.bias, lambda g=grad: g.sum(0))
+            h, W, b = hidden[i], self.linears[i].weight, self.linears[i].bias
+            # a frozen parameter (requires_grad=False) gets no gradient
+            W.grad = grad.t() @ h if W.requires_grad else None
+            b.grad = grad.sum(0) if b.requires_grad else None
             if i > 0:
                 grad = grad @ weights[i]
                 act = self.activations[i - 1]
@@ -119,10 +120,6 @@ class MLPStep:
             losses = losses * weight
             grad = grad * weight.unsqueeze(1)
         return losses.mean(), grad / n
-
-
-def _set_grad(param: nn.Parameter, compute) -> None:
-    param.grad = compute() if param.requires_grad else None
 
 
 def _plain_criterion(criterion) -> bool:

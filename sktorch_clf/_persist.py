@@ -125,9 +125,7 @@ def save(est, path) -> None:
 
 
 def _plain(value):
-    """JSON-ready parameter values (tuples become lists)."""
-    if isinstance(value, tuple | list | np.ndarray):
-        return [int(v) for v in value]
+    """JSON-ready parameter values (numpy scalars become Python ones)."""
     if isinstance(value, np.generic):
         return value.item()
     return value
