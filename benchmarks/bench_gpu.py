@@ -2,7 +2,8 @@
 and a hand-written eager loop, plus predict_proba throughput (rows/s).
 
 Workload (issue 4): 1M x 100 float32, binary, net 100-256-256-1, Adam,
-one epoch, batch 1024 and 4096. Needs CUDA.
+one epoch, batch 1024 and 4096, with the recorded CUDA-graph step
+(``cuda_graphs=True``, the default) and without. Needs CUDA.
 
     python benchmarks/bench_gpu.py [--n-samples 1000000] [--repeats 1]
 """
@@ -11,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import time
+import warnings
 
 import numpy as np
 import torch
+from sklearn.exceptions import ConvergenceWarning
 from skorch import NeuralNetBinaryClassifier
 from torch import nn
 
@@ -64,17 +67,21 @@ def skorch_defaults(X, y, batch):
     return sync_time(lambda: net.fit(X, y))
 
 
-def ours(X, y, batch):
+def ours(X, y, batch, cuda_graphs=True):
+    """Fit and predict_proba seconds, and how many steps replayed a graph."""
     clf = TorchBinaryClassifier(
         hidden_layer_sizes=HIDDEN,
         batch_size=batch,
         max_epochs=1,
         device="cuda",
+        cuda_graphs=cuda_graphs,
         random_state=0,
     )
-    fit = sync_time(lambda: clf.fit(X, y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # one epoch
+        fit = sync_time(lambda: clf.fit(X, y))
     predict = sync_time(lambda: clf.predict_proba(X))
-    return fit, predict
+    return fit, predict, clf.net_.graph_replays
 
 
 def main():
@@ -89,11 +96,13 @@ def main():
     ours(X[:5000], y[:5000], 1024)  # warm-up: CUDA context, cuBLAS, kernels
     hand_loop(X[:5000], y[:5000], 1024, True)
     print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}, {n}x100")
-    print("batch  candidate               samples/s")
+    print("batch  candidate                         samples/s")
     for batch in (1024, 4096):
-        fit, predict = ours(X, y, batch)
+        fit, predict, replays = ours(X, y, batch)
+        eager_fit = ours(X, y, batch, cuda_graphs=False)[0]
         rows = [
-            ("sktorch_clf fit", n / fit),
+            (f"sktorch_clf fit ({replays} replays)", n / fit),
+            ("sktorch_clf fit, eager", n / eager_fit),
             ("hand eager", n / hand_loop(X, y, batch, False)),
             ("hand eager fused", n / hand_loop(X, y, batch, True)),
             (
@@ -103,7 +112,7 @@ def main():
             ("sktorch_clf predict", n / predict),
         ]
         for name, rate in rows:
-            print(f"{batch:5d}  {name:22s}{rate / 1e6:8.2f}M")
+            print(f"{batch:5d}  {name:32s}{rate / 1e6:8.2f}M")
 
 
 if __name__ == "__main__":

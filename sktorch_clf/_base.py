@@ -62,6 +62,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "callbacks": [None, list],
         "device": [str],
+        "cuda_graphs": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -89,6 +90,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         warm_start=False,
         callbacks=None,
         device="cpu",
+        cuda_graphs=True,
         random_state=None,
         verbose=0,
     ):
@@ -112,6 +114,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.callbacks = callbacks
         self.device = device
+        self.cuda_graphs = cuda_graphs
         self.random_state = random_state
         self.verbose = verbose
 

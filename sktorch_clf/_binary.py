@@ -93,6 +93,7 @@ class TorchBinaryClassifier(BaseTorchClassifier):
         warm_start=False,
         callbacks=None,
         device="cpu",
+        cuda_graphs=True,
         random_state=None,
         verbose=0,
     ):
@@ -117,6 +118,7 @@ class TorchBinaryClassifier(BaseTorchClassifier):
             warm_start=warm_start,
             callbacks=callbacks,
             device=device,
+            cuda_graphs=cuda_graphs,
             random_state=random_state,
             verbose=verbose,
         )

@@ -37,6 +37,7 @@ def build_engine(est, train: TensorData, device: torch.device) -> Engine:
         module,
         partial(est._criterion, reduction="none"),
         flatten_output=est._flatten_output,
+        cuda_graphs=est.cuda_graphs,
         optimizer=optimizer_factory(est, device),
         lr=est.lr,
         max_epochs=est.max_epochs,

@@ -10,11 +10,12 @@ import numpy as np
 import torch
 from sklearn.utils import check_array
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EpochTimer, PrintLog
+from skorch.callbacks import Callback, EpochTimer, LRScheduler, PrintLog
 from skorch.utils import TeeGenerator
 
 from ._data import as_float_tensor, take_rows
 from ._fast import DirectAdam, MLPStep
+from ._graph import GraphStep
 from ._stopping import StopRule
 
 
@@ -83,6 +84,15 @@ def _with_weight(y_true) -> tuple:
     return y_true if isinstance(y_true, tuple) else (y_true, None)
 
 
+def _listens(callback: Callback, name: str) -> bool:
+    """Whether ``callback`` acts on notification ``name``; an LRScheduler
+    stepping per epoch has a per-batch method that returns at once."""
+    if getattr(type(callback), name) is getattr(Callback, name):
+        return False
+    per_epoch = isinstance(callback, LRScheduler) and callback.step_every == "epoch"
+    return not (per_epoch and name == "on_batch_end")
+
+
 def _print_to_stderr(text: str) -> None:
     print(text, file=sys.stderr)
 
@@ -98,11 +108,16 @@ class Engine(NeuralNet):
     training with a plain ``break``. The criterion returns per-sample losses
     (``reduction='none'``) and :meth:`get_loss` takes their (weighted) mean.
     ``flatten_output`` marks a binary model: ``(n, 1)`` logits become ``(n,)``.
+    ``cuda_graphs`` lets full training batches on CUDA replay a recorded
+    step (:class:`GraphStep`); ``graph_replays`` counts them in a fit.
     """
 
-    def __init__(self, module, criterion, *, flatten_output=False, **net_params):
+    def __init__(
+        self, module, criterion, *, flatten_output=False, cuda_graphs=True, **net_params
+    ):
         super().__init__(module, criterion, **net_params)
         self.flatten_output = flatten_output
+        self.cuda_graphs = cuda_graphs
 
     @property
     def _default_callbacks(self):
@@ -128,6 +143,7 @@ class Engine(NeuralNet):
         """
         self.check_training_readiness()
         self.notify("on_train_begin", X=train, y=None)
+        self.graph_replays = 0
         interrupted = False
         try:
             self._epochs(train, valid, epochs, stop_rule)
@@ -141,7 +157,7 @@ class Engine(NeuralNet):
             ) from exc
         finally:
             # they hold the module's layers and optimizer state: not pickled
-            self.fast_step = self.direct_step = None
+            self.fast_step = self.direct_step = self.graph_step = None
         if stop_rule is not None:
             stop_rule.restore_best(self.module_)
         self.notify("on_train_end", X=train, y=None)
@@ -183,10 +199,7 @@ class Engine(NeuralNet):
         which shortcuts of ``_fast`` apply to the module and optimizer now."""
 
         def hooked(name):
-            return any(
-                getattr(type(cb), name) is not getattr(Callback, name)
-                for _, cb in self.callbacks_
-            )
+            return any(_listens(cb, name) for _, cb in self.callbacks_)
 
         self.batch_hooks = hooked("on_batch_begin") or hooked("on_batch_end")
         self.grad_hook = hooked("on_grad_computed")
@@ -194,8 +207,19 @@ class Engine(NeuralNet):
             self.module_, self.criterion_, self.flatten_output
         )
         self.direct_step = DirectAdam.maybe(self.optimizer_)
+        self.graph_step = GraphStep.maybe(self, getattr(self, "graph_step", None))
 
     def train_step(self, batch, **fit_params):
+        """One optimizer step: a replayed CUDA graph where one applies,
+        else :meth:`eager_step`."""
+        graph = getattr(self, "graph_step", None)
+        if graph is not None and not fit_params:
+            step = graph(batch)
+            if step is not None:
+                return step
+        return self.eager_step(batch, **fit_params)
+
+    def eager_step(self, batch, **fit_params):
         """One optimizer step without skorch's closure and step accumulator
         (only optimizers like LBFGS, which re-evaluate the loss, need them),
         taking the shortcuts of ``_fast`` where they apply."""

@@ -37,6 +37,7 @@ _JSON_PARAMS = (
     "n_iter_no_change",
     "tol",
     "warm_start",
+    "cuda_graphs",
     "verbose",
     "threshold",
 )

@@ -104,3 +104,90 @@ def test_gpu_model_saved_safely_loads_on_cpu(tmp_path, binary_data):
     loaded = load(tmp_path / "gpu.safetensors")  # device="cpu" by default
     assert next(loaded.module_.parameters()).device.type == "cpu"
     np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), atol=1e-5)
+
+
+# -- the recorded training step (CUDA graphs) ------------------------------
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_cuda_graph_trains_like_the_eager_step(cls, multiclass_data, binary_data):
+    X, y = multiclass_data if cls is TorchMulticlassClassifier else binary_data
+    graph = fitted(cls, "cuda", X, y, batch_size=32)
+    eager = fitted(cls, "cuda", X, y, batch_size=32, cuda_graphs=False)
+    assert graph.net_.graph_replays == 20 * (len(X) // 32) - 3  # 3 warm-up steps
+    assert eager.net_.graph_replays == 0
+    np.testing.assert_allclose(
+        graph.predict_proba(X), eager.predict_proba(X), atol=1e-4
+    )
+    np.testing.assert_allclose(graph.loss_curve_, eager.loss_curve_, rtol=1e-4)
+    assert graph.net_.optimizer_.param_groups[0]["capturable"] is False
+
+
+def test_cuda_graph_follows_a_learning_rate_schedule(binary_data):
+    from skorch.callbacks import LRScheduler
+
+    X, y = binary_data
+    schedule = [LRScheduler("StepLR", step_size=1, gamma=0.5)]
+    graph = fitted(
+        TorchBinaryClassifier, "cuda", X, y, batch_size=32, callbacks=schedule
+    )
+    eager = fitted(
+        TorchBinaryClassifier,
+        "cuda",
+        X,
+        y,
+        batch_size=32,
+        callbacks=schedule,
+        cuda_graphs=False,
+    )
+    assert graph.net_.graph_replays > 0
+    np.testing.assert_allclose(
+        graph.predict_proba(X), eager.predict_proba(X), atol=1e-4
+    )
+
+
+def test_module_that_cannot_be_recorded_trains_eagerly(binary_data):
+    class Syncing(torch.nn.Module):
+        """Reads a value back to the CPU in forward: not capturable."""
+
+        def __init__(self, n_features_in, n_outputs):
+            super().__init__()
+            self.linear = torch.nn.Linear(n_features_in, n_outputs)
+
+        def forward(self, X):
+            if X.abs().max().item() > 1e6:
+                raise ValueError("huge input")
+            return self.linear(X)
+
+    X, y = binary_data
+    graph = fitted(TorchBinaryClassifier, "cuda", X, y, batch_size=32, module=Syncing)
+    eager = fitted(
+        TorchBinaryClassifier,
+        "cuda",
+        X,
+        y,
+        batch_size=32,
+        module=Syncing,
+        cuda_graphs=False,
+    )
+    assert graph.net_.graph_replays == 0
+    np.testing.assert_allclose(
+        graph.predict_proba(X), eager.predict_proba(X), atol=1e-5
+    )
+
+
+def test_cuda_graph_with_dropout_batch_norm_and_weights(binary_data):
+    X, y = binary_data
+    clf = fitted(
+        TorchBinaryClassifier,
+        "cuda",
+        X,
+        y,
+        batch_size=32,
+        dropout=0.2,
+        batch_norm=True,
+        max_epochs=40,
+        class_weight="balanced",
+    )
+    assert clf.net_.graph_replays > 0
+    assert clf.score(X, y) > 0.85

@@ -1,0 +1,197 @@
+"""The training step recorded once as a CUDA graph and replayed (issue 4).
+
+A small tabular network's step on a GPU is bound by the CPU launching a few
+dozen tiny kernels, not by arithmetic. Recorded as a CUDA graph, the whole
+step (forward, loss, backward and the optimizer's update) is one launch.
+:class:`GraphStep` warms up on real batches, records the step for full
+batches, and replays it; the last, shorter batch, a step that cannot be
+recorded (a module that reads values back to the CPU, say) and any case it
+does not recognise take the ordinary eager step. Tests swap
+:data:`BACKEND` for a CPU stand-in so that this logic runs without a GPU.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+
+
+class CudaGraphs:
+    """The CUDA calls :class:`GraphStep` makes."""
+
+    def available(self, device: torch.device) -> bool:
+        return device.type == "cuda" and torch.cuda.is_available()
+
+    def stream(self, device: torch.device):
+        return torch.cuda.Stream(device=device)
+
+    @contextlib.contextmanager
+    def side_stream(self, stream):
+        """Run on ``stream``, ordered after and before the current stream's work
+        (warm-up belongs on the capture stream, as torch's docs advise)."""
+        current = torch.cuda.current_stream(stream.device)
+        stream.wait_stream(current)
+        with torch.cuda.stream(stream):
+            yield
+        current.wait_stream(stream)
+
+    def capture(self, stream, body):
+        """Record ``body()``; nothing runs. Returns what :meth:`replay` needs."""
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph, stream=stream, capture_error_mode="thread_local"):
+            outputs = body()
+        return graph, outputs
+
+    def replay(self, captured):
+        """Run the recorded step; its outputs are the same tensors each time."""
+        graph, outputs = captured
+        graph.replay()
+        return outputs
+
+
+BACKEND = CudaGraphs()
+
+
+class GraphStep:
+    """Records and replays one engine's training step for full batches.
+
+    The graph holds the addresses of the module's parameters and buffers,
+    the optimizer's state and gradients, and fixed input buffers that each
+    batch is copied into. The engine asks :meth:`maybe` at each epoch: the
+    graph is kept while none of these, nor the training modes or the
+    optimizer's hyperparameters (a learning-rate schedule), has changed, and
+    recorded anew otherwise.
+    """
+
+    WARMUP = 3  # eager steps on the capture stream before recording
+
+    def __init__(self, net, signature: tuple):
+        self.net = net
+        self.signature = signature
+        self.stream = BACKEND.stream(torch.device(net.device))
+        self.warm = 0
+        self.captured = None
+        self.inputs = None  # fixed X, y and weight buffers
+        self.keep = None  # gradients the graph writes: kept alive
+        self.failed = False
+
+    @classmethod
+    def maybe(cls, net, previous: GraphStep | None) -> GraphStep | None:
+        """A step for ``net`` now, reusing ``previous`` if still valid;
+        None when the eager step must run (hooks, optimizer, device)."""
+        device = torch.device(net.device)
+        if not (net.cuda_graphs and BACKEND.available(device)):
+            return None
+        if net.batch_hooks or net.grad_hook or not _capturable(net.optimizer_):
+            return None  # callbacks that act between the parts of a step
+        signature = _signature(net)
+        if previous is not None and previous.signature == signature:
+            return previous
+        return cls(net, signature)
+
+    def __call__(self, batch) -> dict | None:
+        """The step's ``{"loss", "y_pred"}``, or None for the eager step."""
+        Xb, target = batch
+        y, w = target if isinstance(target, tuple) else (target, None)
+        if self.failed or Xb.shape[0] != self.net.batch_size:
+            return None
+        if self.captured is None:
+            if self.warm < self.WARMUP:
+                self.warm += 1
+                with BACKEND.side_stream(self.stream):
+                    return self.net.eager_step(batch)
+            self._record(Xb, y, w)
+            if self.failed:
+                return None
+        if (w is None) != (self.inputs[2] is None):
+            return None
+        for buffer, value in zip(self.inputs, (Xb, y, w), strict=True):
+            if buffer is not None:
+                buffer.copy_(value)
+        loss, y_pred = BACKEND.replay(self.captured)
+        self.net.graph_replays += 1
+        return {"loss": loss, "y_pred": y_pred}
+
+    def _record(self, Xb, y, w) -> None:
+        net, optimizer = self.net, self.net.optimizer_
+        self.inputs = [None if t is None else t.clone() for t in (Xb, y, w)]
+
+        def step():
+            X_in, y_in, w_in = self.inputs
+            optimizer.zero_grad(set_to_none=True)  # backward writes fresh grads
+            y_pred = net.infer(X_in)
+            target = y_in if w_in is None else (y_in, w_in)
+            loss = net.get_loss(y_pred, target, X=X_in, training=True)
+            loss.backward()
+            optimizer.step()
+            return loss.detach(), y_pred.detach()
+
+        optimizer.zero_grad(set_to_none=True)
+        # fused Adam's kernel is the same either way; the flag only lets
+        # Optimizer.step run under capture (set only then: it warns otherwise)
+        toggled = [g for g in optimizer.param_groups if not g.get("capturable", True)]
+        for group in toggled:
+            group["capturable"] = True
+        try:
+            self.captured = BACKEND.capture(self.stream, step)
+        except RuntimeError:  # e.g. the module synchronises (.item(), nonzero)
+            self.failed = True
+            self.captured = self.inputs = None
+            optimizer.zero_grad(set_to_none=True)
+        finally:
+            for group in toggled:
+                group["capturable"] = False
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        self.keep = [p.grad for p in params]
+
+
+def _capturable(optimizer: torch.optim.Optimizer) -> bool:
+    """Whether ``optimizer.step()`` keeps all its state on the device.
+
+    Fused Adam / AdamW (our default) and SGD do; so does any optimizer built
+    with ``capturable=True``. Others (e.g. RMSprop, foreach Adam) keep a
+    step counter on the CPU that a graph would freeze.
+    """
+    groups = optimizer.param_groups
+    if all(group.get("capturable") for group in groups):
+        return True
+    if type(optimizer) in (torch.optim.Adam, torch.optim.AdamW):
+        return all(group.get("fused") for group in groups)
+    return type(optimizer) is torch.optim.SGD
+
+
+def _signature(net) -> tuple:
+    """What a recorded step depends on. Identities are held (not ids) so
+    that a replaced module, optimizer or optimizer state is noticed."""
+    module, optimizer = net.module_, net.optimizer_
+    net._set_training(True)  # the mode the training epoch will run in
+    tensors = [*module.parameters(), *module.buffers()]
+    hyper = [
+        tuple(
+            (k, v.data_ptr() if isinstance(v, torch.Tensor) else v)
+            for k, v in sorted(group.items())
+            if k != "params"
+        )
+        for group in optimizer.param_groups
+    ]
+    return (
+        _Same(module),
+        _Same(optimizer),
+        _Same(optimizer.state),
+        tuple((t.data_ptr(), t.shape, t.dtype, t.requires_grad) for t in tensors),
+        tuple(m.training for m in module.modules()),
+        tuple(hyper),
+    )
+
+
+class _Same:
+    """Equal only to a wrapper of the very same object."""
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Same) and other.obj is self.obj
+
+    __hash__ = None

@@ -1,0 +1,214 @@
+"""The recorded-step logic of ``_graph`` run on the CPU.
+
+A CPU stand-in replaces the CUDA calls: recording runs nothing (as CUDA
+capture does) and a replay runs the recorded step again. What these tests
+check is ours: which batches replay, when the step is recorded again, the
+eager fallbacks, and that training is the same as with the eager step.
+``tests/test_gpu.py`` repeats the essentials with real CUDA graphs.
+"""
+
+import contextlib
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback, GradientNormClipping, LRScheduler
+
+from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier, _graph
+
+N_ROWS, BATCH, EPOCHS = 300, 64, 4  # 4 full batches and one of 44 rows
+FULL = N_ROWS // BATCH
+
+
+class ReplayOnCPU:
+    """Records nothing; a replay runs the step. ``fail`` rejects recording."""
+
+    def __init__(self, fail=False):
+        self.fail = fail
+        self.attempts = 0
+        self.capturable_at_capture = []
+
+    def available(self, device):
+        return True
+
+    def stream(self, device):
+        return None
+
+    def side_stream(self, stream):
+        return contextlib.nullcontext()
+
+    def capture(self, stream, body):
+        self.attempts += 1
+        # the recorded step closes over the optimizer
+        flags = [
+            group.get("capturable")
+            for cell in body.__closure__
+            if isinstance(cell.cell_contents, torch.optim.Optimizer)
+            for group in cell.cell_contents.param_groups
+        ]
+        self.capturable_at_capture.append(flags)
+        if self.fail:
+            raise RuntimeError("operation not permitted when stream is capturing")
+        return body
+
+    def replay(self, captured):
+        return captured()
+
+
+@pytest.fixture
+def backend(monkeypatch):
+    stand_in = ReplayOnCPU()
+    monkeypatch.setattr(_graph, "BACKEND", stand_in)
+    return stand_in
+
+
+def fit(data, cls=TorchBinaryClassifier, sample_weight=None, **params):
+    params = {
+        "batch_size": BATCH,
+        "max_epochs": EPOCHS,
+        "n_iter_no_change": EPOCHS,
+        "lr": 0.01,
+        "random_state": 0,
+        **params,
+    }
+    return cls(**params).fit(*data, sample_weight=sample_weight)
+
+
+def assert_same_model(a, b, X):
+    """Up to float rounding: the recorded step uses autograd, the eager one
+    the closed-form MLP gradients."""
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=1e-5)
+
+
+def replayed(clf) -> int:
+    return clf.net_.graph_replays
+
+
+@pytest.mark.parametrize("cls", [TorchBinaryClassifier, TorchMulticlassClassifier])
+def test_full_batches_replay_and_train_like_eager(
+    backend, cls, binary_data, multiclass_data
+):
+    data = multiclass_data if cls is TorchMulticlassClassifier else binary_data
+    graph = fit(data, cls)
+    eager = fit(data, cls, cuda_graphs=False)
+    assert backend.attempts == 1  # recorded once, kept across epochs
+    assert replayed(graph) == EPOCHS * FULL - _graph.GraphStep.WARMUP
+    assert replayed(eager) == 0
+    X = data[0]
+    assert_same_model(graph, eager, X)
+    np.testing.assert_allclose(graph.loss_curve_, eager.loss_curve_, rtol=1e-5)
+
+
+def test_capturable_only_while_recording(backend, binary_data):
+    clf = fit(binary_data)
+    assert backend.capturable_at_capture == [[True]]
+    assert clf.net_.optimizer_.param_groups[0]["capturable"] is False
+
+
+def test_sample_weights_go_through_the_graph(backend, binary_data):
+    weights = np.random.default_rng(0).uniform(0, 3, N_ROWS)
+    graph = fit(binary_data, sample_weight=weights)
+    eager = fit(binary_data, sample_weight=weights, cuda_graphs=False)
+    assert replayed(graph) > 0
+    X = binary_data[0]
+    assert_same_model(graph, eager, X)
+
+
+def test_failed_recording_falls_back_to_the_eager_step(monkeypatch, binary_data):
+    backend = ReplayOnCPU(fail=True)
+    monkeypatch.setattr(_graph, "BACKEND", backend)
+    graph = fit(binary_data)
+    eager = fit(binary_data, cuda_graphs=False)
+    assert backend.attempts == 1  # not retried every epoch
+    assert replayed(graph) == 0
+    X = binary_data[0]
+    # every step ran eagerly, in the same order: the same model
+    np.testing.assert_array_equal(graph.predict_proba(X), eager.predict_proba(X))
+    assert graph.net_.optimizer_.param_groups[0]["capturable"] is False
+
+
+def test_learning_rate_schedule_records_again(backend, binary_data):
+    schedule = LRScheduler("StepLR", step_size=1, gamma=0.5)
+    graph = fit(binary_data, callbacks=[schedule])
+    eager = fit(binary_data, callbacks=[schedule], cuda_graphs=False)
+    assert backend.attempts == EPOCHS  # a new lr each epoch
+    X = binary_data[0]
+    assert_same_model(graph, eager, X)
+
+
+class FreezeFirstLayerAt(Callback):
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_begin(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            net.module_[0].weight.requires_grad_(False)
+            net.module_[0].bias.requires_grad_(False)
+            self.frozen = net.module_[0].weight.detach().clone()
+
+
+def test_frozen_layer_records_again_and_stays_frozen(backend, binary_data):
+    freezer = FreezeFirstLayerAt(epoch=2)
+    clf = fit(binary_data, callbacks=[freezer])
+    assert backend.attempts == 2
+    frozen = clf.net_.callbacks_[-1][1].frozen  # the fit's copy of the callback
+    torch.testing.assert_close(clf.module_[0].weight.detach(), frozen)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"cuda_graphs": False},
+        {"callbacks": [GradientNormClipping(1.0)]},  # acts between backward and step
+        {"optimizer": "rmsprop"},  # keeps its step counter on the CPU
+        {"optimizer_kwargs": {"foreach": True}},  # Adam, not fused
+        {"optimizer": "sgd", "lr": 0.05, "optimizer_kwargs": {"foreach": True}},
+    ],
+    ids=["off", "grad-hook", "rmsprop", "foreach-adam", "foreach-sgd"],
+)
+def test_cases_that_stay_eager_or_record(backend, binary_data, params):
+    clf = fit(binary_data, **params)
+    # plain SGD keeps all its state on the device: it records
+    expect_graph = params.get("optimizer") == "sgd"
+    assert (replayed(clf) > 0) is expect_graph
+    assert backend.attempts == int(expect_graph)
+    assert clf.score(*binary_data) > 0.8
+
+
+def test_custom_module_records(backend, binary_data):
+    class Net(torch.nn.Module):
+        def __init__(self, n_features_in, n_outputs):
+            super().__init__()
+            self.body = torch.nn.Sequential(
+                torch.nn.Linear(n_features_in, 16), torch.nn.GELU()
+            )
+            self.head = torch.nn.Linear(16, n_outputs)
+
+        def forward(self, X):
+            return self.head(self.body(X))
+
+    graph = fit(binary_data, module=Net)
+    eager = fit(binary_data, module=Net, cuda_graphs=False)
+    assert replayed(graph) == EPOCHS * FULL - _graph.GraphStep.WARMUP
+    X = binary_data[0]
+    assert_same_model(graph, eager, X)
+
+
+def test_each_fit_and_partial_fit_records_its_own_step(backend, binary_data):
+    X, y = binary_data
+    clf = fit(binary_data, warm_start=True)
+    clf.fit(X, y)
+    assert backend.attempts == 2
+    clf.partial_fit(X, y)
+    assert backend.attempts == 3
+    assert replayed(clf) == FULL - _graph.GraphStep.WARMUP
+    clone = pickle.loads(pickle.dumps(clf))  # nothing of the graph is kept
+    assert clone.net_.graph_step is None
+    np.testing.assert_array_equal(clone.predict_proba(X), clf.predict_proba(X))
+
+
+def test_batch_norm_and_dropout_record(backend, binary_data):
+    clf = fit(binary_data, batch_norm=True, dropout=0.2, max_epochs=20)
+    assert replayed(clf) > 0
+    assert clf.score(*binary_data) > 0.8
