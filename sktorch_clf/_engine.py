@@ -27,22 +27,34 @@ class TensorData:
     tensors on the training device.
     """
 
-    def __init__(self, X, y: torch.Tensor | None, device: torch.device, w=None):
+    def __init__(
+        self, X, y: torch.Tensor | None, device: torch.device, w=None, order=None
+    ):
         self.X = X
         self.y = y
         self.w = w
         self.device = device
+        self.order = order  # X's rows in this order; y and w already are
 
     def __len__(self) -> int:
         return self.X.shape[0]
 
-    def batch(self, rows):
+    def shuffled(self) -> TensorData:
+        """The same data in a random order (torch's global RNG): the small
+        targets and weights are permuted now, X's rows one batch at a time."""
+        order = torch.randperm(len(self)).to(self.device)
+        y = None if self.y is None else self.y[order]
+        w = None if self.w is None else self.w[order]
+        return TensorData(self.X, y, self.device, w, order)
+
+    def batch(self, rows: slice):
         """``(X, y)``, or ``(X, (y, w))`` when the data carries weights."""
-        Xb = take_rows(self.X, rows).to(self.device, non_blocking=True)
-        yb = None if self.y is None else take_rows(self.y, rows, copy=False)
+        x_rows = rows if self.order is None else self.order[rows]
+        Xb = take_rows(self.X, x_rows).to(self.device, non_blocking=True)
+        yb = None if self.y is None else self.y[rows]
         if self.w is None:
             return Xb, yb
-        return Xb, (yb, take_rows(self.w, rows, copy=False))
+        return Xb, (yb, self.w[rows])
 
 
 class BatchIterator:
@@ -70,13 +82,9 @@ class BatchIterator:
         return len(self._bounds()) - 1
 
     def __iter__(self):
-        edges = self._bounds()
-        order = None
-        if self.shuffle:
-            order = torch.randperm(len(self.data)).to(self.data.device)
-        for start, stop in itertools.pairwise(edges):
-            rows = slice(start, stop) if order is None else order[start:stop]
-            yield self.data.batch(rows)
+        data = self.data.shuffled() if self.shuffle else self.data
+        for start, stop in itertools.pairwise(self._bounds()):
+            yield data.batch(slice(start, stop))
 
 
 def _with_weight(y_true) -> tuple:
@@ -232,6 +240,8 @@ class Engine(NeuralNet):
             self._zero_grad_optimizer()
             step = self.train_step_single(batch, **fit_params)
         else:  # sets every .grad itself
+            if self.batch_hooks:
+                fast.refresh()  # a per-batch callback may rebind param.data
             Xi, (y, weight) = batch[0], _with_weight(batch[1])
             loss, y_pred = fast(Xi, y, weight)
             step = {"loss": loss, "y_pred": y_pred}

@@ -16,24 +16,19 @@ from torch import nn
 from torch.nn.modules import module as module_globals
 from torch.optim import optimizer as optimizer_globals
 
-
-def _relu_grad(h):
-    return h > 0
+_aten = torch.ops.aten
 
 
-def _tanh_grad(h):
-    return 1 - h * h
+def _relu_grad(grad, h):
+    return _aten.threshold_backward.default(grad, h, 0.0)
 
 
-def _logistic_grad(h):
-    return h * (1 - h)
-
-
-# activation class -> (forward, derivative written in terms of the output h)
+# activation class -> (in-place forward, backward from the output h): the
+# backward kernels are autograd's own, one fused operation each
 _ACTIVATIONS = {
-    nn.ReLU: (torch.relu, _relu_grad),
-    nn.Tanh: (torch.tanh, _tanh_grad),
-    nn.Sigmoid: (torch.sigmoid, _logistic_grad),
+    nn.ReLU: (torch.relu_, _relu_grad),
+    nn.Tanh: (torch.tanh_, _aten.tanh_backward.default),
+    nn.Sigmoid: (torch.sigmoid_, _aten.sigmoid_backward.default),
 }
 
 
@@ -46,15 +41,25 @@ class MLPStep:
     short closed form, computed here with a dozen tensor operations and
     written to ``param.grad`` (``None`` for a frozen parameter). The
     optimizer and the callbacks that read gradients are unchanged.
+    The engine builds one per epoch and calls :meth:`refresh` before each
+    step when per-batch callbacks could rebind a parameter's ``.data``.
     """
 
     def __init__(
         self, module: nn.Module, linears: list, activations: list, binary: bool
     ):
         self.module = module
-        self.linears = linears
+        self.params = [(m.weight, m.bias) for m in linears]
         self.activations = activations  # (forward, grad) or None for identity
         self.binary = binary
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Detached views of the weights (transposed) and biases: they share
+        the parameters' storage but record no autograd graph."""
+        self.weights = [W.detach() for W, _ in self.params]
+        self.weights_t = [W.t() for W in self.weights]
+        self.biases = [b.detach() for _, b in self.params]
 
     @classmethod
     def maybe(cls, module: nn.Module, criterion, binary: bool) -> MLPStep | None:
@@ -83,26 +88,24 @@ class MLPStep:
 
     def __call__(self, X, y, weight=None) -> tuple[torch.Tensor, torch.Tensor]:
         """Set ``.grad`` of every parameter; return (mean loss, logits)."""
-        # detached views (taken anew: a callback may rebind param.data) share
-        # the parameters' storage but record no autograd graph
-        weights = [m.weight.detach() for m in self.linears]
-        biases = [m.bias.detach() for m in self.linears]
         hidden = [X]
-        for W, b, act in zip(weights, biases, self.activations, strict=False):
-            z = torch.addmm(b, hidden[-1], W.t())
+        for Wt, b, act in zip(
+            self.weights_t, self.biases, self.activations, strict=False
+        ):
+            z = torch.addmm(b, hidden[-1], Wt)
             hidden.append(z if act is None else act[0](z))
-        logits = torch.addmm(biases[-1], hidden[-1], weights[-1].t())
+        logits = torch.addmm(self.biases[-1], hidden[-1], self.weights_t[-1])
         loss, grad = self._loss_and_grad(logits, y, weight)
-        for i in range(len(weights) - 1, -1, -1):
-            h, W, b = hidden[i], self.linears[i].weight, self.linears[i].bias
+        for i in range(len(self.params) - 1, -1, -1):
+            h, (W, b) = hidden[i], self.params[i]
             # a frozen parameter (requires_grad=False) gets no gradient
-            W.grad = grad.t() @ h if W.requires_grad else None
+            W.grad = torch.mm(grad.t(), h) if W.requires_grad else None
             b.grad = grad.sum(0) if b.requires_grad else None
             if i > 0:
-                grad = grad @ weights[i]
+                grad = torch.mm(grad, self.weights[i])
                 act = self.activations[i - 1]
                 if act is not None:
-                    grad.mul_(act[1](h))
+                    grad = act[1](grad, h)
         return loss, logits.reshape(-1) if self.binary else logits
 
     def _loss_and_grad(self, logits, y, weight):
@@ -110,16 +113,20 @@ class MLPStep:
         n = logits.shape[0]
         if self.binary:
             z = logits.reshape(-1)
-            losses = F.binary_cross_entropy_with_logits(z, y, reduction="none")
-            grad = (torch.sigmoid(z) - y).unsqueeze(1)
+            loss = F.binary_cross_entropy_with_logits(z, y, weight)
+            grad = torch.sigmoid(z).sub_(y).unsqueeze_(1)
         else:
-            losses = F.cross_entropy(logits, y, reduction="none")
-            grad = torch.softmax(logits, dim=1)
-            grad[torch.arange(n, device=grad.device), y] -= 1
+            log_p = torch.log_softmax(logits, dim=1)
+            if weight is None:
+                loss = F.nll_loss(log_p, y)
+            else:
+                loss = (F.nll_loss(log_p, y, reduction="none") * weight).mean()
+            # softmax minus the one-hot targets
+            minus_one = logits.new_full((1, 1), -1.0).expand(n, 1)
+            grad = log_p.exp_().scatter_add_(1, y.unsqueeze(1), minus_one)
         if weight is not None:
-            losses = losses * weight
-            grad = grad * weight.unsqueeze(1)
-        return losses.mean(), grad / n
+            grad.mul_(weight.unsqueeze(1))
+        return loss, grad.div_(n)
 
 
 def _plain_criterion(criterion) -> bool:
