@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._build import OPTIMIZERS, build_engine
 from ._data import as_float_tensor, draw_seed, resolve_device, seeded, take_rows
 from ._engine import TensorData
+from ._fast import plain_forward
 from ._inputs import (
     check_no_missing_labels,
     encode_labels,
@@ -383,11 +384,12 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         # our own MLP never writes to its input: no defensive copy needed
         copy = self.module is not None
         net.module_.eval()
+        forward = plain_forward(net.module_) or net.module_
         chunks = []
         with torch.inference_mode():
             for start in range(0, X_t.shape[0], rows):
                 batch = take_rows(X_t, slice(start, start + rows), copy=copy)
-                out = net.module_(batch.to(net.device))
+                out = forward(batch.to(net.device))
                 check_logits(out, len(batch), n_outputs, "module")
                 chunks.append(out.reshape(len(batch), -1).cpu().numpy())
         logits = np.concatenate(chunks).astype(np.float64)

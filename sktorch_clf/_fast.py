@@ -64,27 +64,10 @@ class MLPStep:
     @classmethod
     def maybe(cls, module: nn.Module, criterion, binary: bool) -> MLPStep | None:
         """An ``MLPStep`` if ``module`` is exactly such an MLP, else None."""
-        if type(module) is not nn.Sequential or not _plain_criterion(criterion):
+        layers = _plain_mlp(module)
+        if layers is None or not _plain_criterion(criterion):
             return None
-        layers = list(module)
-        linears, activations = layers[0::2], layers[1::2]
-        if len(linears) != len(activations) + 1:
-            return None
-        if not all(type(m) is nn.Linear and m.bias is not None for m in linears):
-            return None
-        if len({id(m) for m in linears}) != len(linears):  # tied layers
-            return None
-        if _has_hooks(module) or any(_has_hooks(m) for m in layers):
-            return None
-        funcs = []
-        for act in activations:
-            if type(act) is nn.Identity:
-                funcs.append(None)
-            elif type(act) in _ACTIVATIONS and not getattr(act, "inplace", False):
-                funcs.append(_ACTIVATIONS[type(act)])
-            else:
-                return None
-        return cls(module, linears, funcs, binary)
+        return cls(module, *layers, binary)
 
     def __call__(self, X, y, weight=None) -> tuple[torch.Tensor, torch.Tensor]:
         """Set ``.grad`` of every parameter; return (mean loss, logits)."""
@@ -127,6 +110,51 @@ class MLPStep:
         if weight is not None:
             grad.mul_(weight.unsqueeze(1))
         return loss, grad.div_(n)
+
+
+def _plain_mlp(module: nn.Module) -> tuple[list, list] | None:
+    """The linear layers and activation functions of a plain MLP: distinct
+    biased ``Linear`` layers alternating with ReLU / tanh / logistic /
+    identity in an ``nn.Sequential``, and no hooks. None for anything else."""
+    if type(module) is not nn.Sequential:
+        return None
+    layers = list(module)
+    linears, activations = layers[0::2], layers[1::2]
+    if len(linears) != len(activations) + 1:
+        return None
+    if not all(type(m) is nn.Linear and m.bias is not None for m in linears):
+        return None
+    if len({id(m) for m in linears}) != len(linears):  # tied layers
+        return None
+    if _has_hooks(module) or any(_has_hooks(m) for m in layers):
+        return None
+    funcs = []
+    for act in activations:
+        if type(act) is nn.Identity:
+            funcs.append(None)
+        elif type(act) in _ACTIVATIONS and not getattr(act, "inplace", False):
+            funcs.append(_ACTIVATIONS[type(act)])
+        else:
+            return None
+    return linears, funcs
+
+
+def plain_forward(module: nn.Module):
+    """For inference (no autograd): the forward pass of a plain MLP with
+    activations computed in place, saving a buffer per layer; else None."""
+    layers = _plain_mlp(module)
+    if layers is None:
+        return None
+    linears, activations = layers
+
+    def forward(X: torch.Tensor) -> torch.Tensor:
+        for linear, act in zip(linears, [*activations, None], strict=True):
+            X = torch.addmm(linear.bias, X, linear.weight.t())
+            if act is not None:
+                X = act[0](X)
+        return X
+
+    return forward
 
 
 def _plain_criterion(criterion) -> bool:

@@ -7,7 +7,7 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
-from sktorch_clf._fast import DirectAdam, MLPStep
+from sktorch_clf._fast import DirectAdam, MLPStep, plain_forward
 from sktorch_clf._network import make_mlp
 
 BCE = nn.BCEWithLogitsLoss(reduction="none")
@@ -305,3 +305,23 @@ def test_hooks_registered_at_train_begin_are_honoured(binary_data):
         max_epochs=2, callbacks=[HookOnTrainBegin()], random_state=0
     ).fit(*binary_data)
     assert dict(clf.net_.callbacks_)["HookOnTrainBegin"].calls_ == 4
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+def test_inference_forward_equals_the_module(activation):
+    torch.manual_seed(0)
+    module = make_mlp(7, 3, (16, 8), activation=activation).eval()
+    X = torch.randn(50, 7)
+    X_before = X.clone()
+    with torch.inference_mode():
+        torch.testing.assert_close(plain_forward(module)(X), module(X))
+    torch.testing.assert_close(X, X_before)  # the input is never written to
+
+
+def test_inference_forward_leaves_hooked_or_other_modules_to_torch():
+    module = make_mlp(4, 1, (8,))
+    handle = module[0].register_forward_hook(lambda *args: None)
+    assert plain_forward(module) is None
+    handle.remove()
+    assert plain_forward(module) is not None
+    assert plain_forward(make_mlp(4, 1, (8,), dropout=0.1)) is None
