@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.special import log_softmax, softmax
 
 from ._base import BaseTorchClassifier
 from ._docs import fill_doc
@@ -87,7 +86,22 @@ class TorchMulticlassClassifier(BaseTorchClassifier):
         return torch.from_numpy(y_encoded.astype(np.int64))
 
     def _log_proba(self, logits):
-        return log_softmax(logits, axis=1)
+        shifted = logits - _row_reduce(np.maximum, logits)[:, None]
+        return shifted - np.log(_row_reduce(np.add, np.exp(shifted)))[:, None]
 
     def _proba(self, logits):
-        return softmax(logits, axis=1)
+        proba = np.exp(logits - _row_reduce(np.maximum, logits)[:, None])
+        proba /= _row_reduce(np.add, proba)[:, None]
+        return proba
+
+
+def _row_reduce(ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
+    """``ufunc.reduce(values, axis=1)``, column by column for a few columns:
+    numpy reduces a handful of columns per row about ten times slower than
+    it combines whole columns (0.4 ms against 0.03 ms for 10k x 5)."""
+    if values.shape[1] > 16:
+        return ufunc.reduce(values, axis=1)
+    out = values[:, 0].copy()
+    for j in range(1, values.shape[1]):
+        ufunc(out, values[:, j], out=out)
+    return out

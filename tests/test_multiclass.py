@@ -1,7 +1,9 @@
 """TorchMulticlassClassifier: softmax output, argmax predictions."""
 
 import numpy as np
+import pytest
 import torch
+from scipy.special import log_softmax, softmax
 
 from sktorch_clf import TorchMulticlassClassifier
 
@@ -37,3 +39,19 @@ def test_two_classes_work(binary_data):
     assert clf.predict_proba(X).shape == (len(X), 2)
     assert clf.module_[-1].out_features == 2
     assert clf.score(X, y) > 0.85
+
+
+@pytest.mark.parametrize("n_classes", [2, 5, 16, 17, 40])
+def test_softmax_matches_scipy_for_few_and_many_classes(n_classes):
+    # few columns are reduced column by column, many with numpy's axis=1
+    rng = np.random.default_rng(0)
+    logits = rng.normal(scale=30, size=(200, n_classes))
+    logits[0] = 1e4  # equal, huge logits: no overflow
+    logits[1, 0] = -1e4
+    clf = TorchMulticlassClassifier()
+    before = logits.copy()
+    np.testing.assert_allclose(clf._proba(logits), softmax(logits, axis=1), rtol=1e-12)
+    np.testing.assert_allclose(
+        clf._log_proba(logits), log_softmax(logits, axis=1), rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_array_equal(logits, before)
