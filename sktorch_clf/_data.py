@@ -105,3 +105,22 @@ def seeded(seed: int) -> Iterator[None]:
     with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(seed)
         yield
+
+
+@contextlib.contextmanager
+def at_most_threads(n: int | None) -> Iterator[None]:
+    """At most ``n`` torch intra-op threads inside (None: unchanged).
+
+    ``torch.set_num_threads`` acts on the calling thread's OpenMP and MKL
+    settings (and the default of threads started meanwhile); it is restored
+    on the way out.
+    """
+    before = torch.get_num_threads()
+    if n is None or n >= before:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -13,8 +13,8 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, LRScheduler, PrintLog
 from skorch.utils import TeeGenerator
 
-from ._data import as_float_tensor, take_rows
-from ._fast import DirectAdam, MLPStep
+from ._data import as_float_tensor, at_most_threads, take_rows
+from ._fast import DirectAdam, MLPStep, step_threads
 from ._graph import GraphStep
 from ._stopping import StopRule
 
@@ -95,10 +95,11 @@ def _with_weight(y_true) -> tuple:
 def _listens(callback: Callback, name: str) -> bool:
     """Whether ``callback`` acts on notification ``name``; an LRScheduler
     stepping per epoch has a per-batch method that returns at once."""
-    if getattr(type(callback), name) is getattr(Callback, name):
+    method = getattr(type(callback), name)
+    if method is getattr(Callback, name):
         return False
     per_epoch = isinstance(callback, LRScheduler) and callback.step_every == "epoch"
-    return not (per_epoch and name == "on_batch_end")
+    return not (per_epoch and method is LRScheduler.on_batch_end)
 
 
 def _print_to_stderr(text: str) -> None:
@@ -154,7 +155,9 @@ class Engine(NeuralNet):
         self.graph_replays = 0
         interrupted = False
         try:
-            self._epochs(train, valid, epochs, stop_rule)
+            threads = step_threads(self.module_, self.batch_size, self.device)
+            with at_most_threads(threads):
+                self._epochs(train, valid, epochs, stop_rule)
         except KeyboardInterrupt:
             interrupted = True
         except torch.OutOfMemoryError as exc:

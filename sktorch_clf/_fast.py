@@ -139,6 +139,26 @@ def _plain_mlp(module: nn.Module) -> tuple[list, list] | None:
     return linears, funcs
 
 
+# Multiply-adds of a plain MLP's largest layer per batch below which a
+# second intra-op thread only adds waiting (benchmarks/bench_threads.py).
+SMALL_STEP = 2**20
+
+
+def step_threads(module: nn.Module, batch_size: int, device) -> int | None:
+    """1 for training a small plain MLP on the CPU, else None (unchanged).
+
+    Its matrix products (e.g. 128 x 64 x 64) are too small to split: in a
+    quiet process two threads are no faster, and whenever the second core
+    is busy (another library's threads, a neighbour) every product waits
+    for it (W1 fits took 1.4-1.75x longer with 2 threads than with 1).
+    """
+    layers = _plain_mlp(module)
+    if torch.device(device).type != "cpu" or layers is None:
+        return None
+    largest = max(m.in_features * m.out_features for m in layers[0])
+    return 1 if largest * batch_size < SMALL_STEP else None
+
+
 def plain_forward(module: nn.Module):
     """For inference (no autograd): the forward pass of a plain MLP with
     activations computed in place, saving a buffer per layer; else None."""

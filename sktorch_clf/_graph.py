@@ -135,7 +135,8 @@ class GraphStep:
             group["capturable"] = True
         try:
             self.captured = BACKEND.capture(self.stream, step)
-        except RuntimeError:  # e.g. the module synchronises (.item(), nonzero)
+        except Exception:
+            # the eager step runs this batch next: a real error surfaces there
             self.failed = True
             self.captured = self.inputs = None
             optimizer.zero_grad(set_to_none=True)

@@ -7,7 +7,8 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
-from sktorch_clf._fast import DirectAdam, MLPStep, plain_forward
+from sktorch_clf._data import at_most_threads
+from sktorch_clf._fast import DirectAdam, MLPStep, plain_forward, step_threads
 from sktorch_clf._network import make_mlp
 
 BCE = nn.BCEWithLogitsLoss(reduction="none")
@@ -325,3 +326,58 @@ def test_inference_forward_leaves_hooked_or_other_modules_to_torch():
     handle.remove()
     assert plain_forward(module) is not None
     assert plain_forward(make_mlp(4, 1, (8,), dropout=0.1)) is None
+
+
+class ThreadSpy(Callback):
+    def initialize(self):
+        self.seen_ = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.seen_.append(torch.get_num_threads())
+
+
+@pytest.fixture
+def two_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize(
+    ("params", "inside"),
+    [
+        ({"hidden_layer_sizes": (64, 64), "batch_size": 128}, 1),  # small MLP
+        ({"hidden_layer_sizes": (256, 256), "batch_size": 128}, 2),  # large
+        ({"hidden_layer_sizes": (64,), "batch_size": 512, "dropout": 0.1}, 2),
+    ],
+    ids=["small", "large", "not-plain"],
+)
+def test_small_mlps_train_on_one_thread(two_threads, binary_data, params, inside):
+    spy = ThreadSpy()
+    clf = TorchBinaryClassifier(max_epochs=2, callbacks=[spy], **params)
+    clf.fit(*binary_data)
+    assert clf.net_.callbacks_[-1][1].seen_ == [inside, inside]
+    assert torch.get_num_threads() == 2  # restored
+
+
+def test_thread_limit_is_restored_after_an_error(two_threads):
+    def fail_inside():
+        with at_most_threads(1):
+            assert torch.get_num_threads() == 1
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fail_inside()
+    assert torch.get_num_threads() == 2
+    with at_most_threads(None):
+        assert torch.get_num_threads() == 2
+
+
+def test_step_threads_rule():
+    small = make_mlp(40, 1, (64, 64))
+    assert step_threads(small, 128, "cpu") == 1
+    assert step_threads(small, 1024, "cpu") is None  # 64 x 64 x 1024 > 2**20
+    assert step_threads(small, 128, "cuda") is None
+    assert step_threads(nn.Sequential(nn.Linear(4, 4), nn.GELU()), 8, "cpu") is None

@@ -161,11 +161,12 @@ def test_frozen_layer_records_again_and_stays_frozen(backend, binary_data):
     [
         {"cuda_graphs": False},
         {"callbacks": [GradientNormClipping(1.0)]},  # acts between backward and step
+        {"callbacks": [LRScheduler("StepLR", step_size=5, step_every="batch")]},
         {"optimizer": "rmsprop"},  # keeps its step counter on the CPU
         {"optimizer_kwargs": {"foreach": True}},  # Adam, not fused
         {"optimizer": "sgd", "lr": 0.05, "optimizer_kwargs": {"foreach": True}},
     ],
-    ids=["off", "grad-hook", "rmsprop", "foreach-adam", "foreach-sgd"],
+    ids=["off", "grad-hook", "batch-lr", "rmsprop", "foreach-adam", "foreach-sgd"],
 )
 def test_cases_that_stay_eager_or_record(backend, binary_data, params):
     clf = fit(binary_data, **params)
