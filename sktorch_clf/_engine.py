@@ -128,6 +128,13 @@ class Engine(NeuralNet):
         self.flatten_output = flatten_output
         self.cuda_graphs = cuda_graphs
 
+    def __getstate__(self):
+        """Without the per-fit shortcuts (a mid-fit ``Checkpoint`` pickle)."""
+        state = super().__getstate__()
+        for key in ("fast_step", "direct_step", "graph_step"):
+            state.pop(key, None)
+        return state
+
     @property
     def _default_callbacks(self):
         callbacks = [("epoch_timer", EpochTimer())]
@@ -153,6 +160,7 @@ class Engine(NeuralNet):
         self.check_training_readiness()
         self.notify("on_train_begin", X=train, y=None)
         self.graph_replays = 0
+        self.graph_failed = False  # a failed recording is not retried
         interrupted = False
         try:
             threads = step_threads(self.module_, self.batch_size, self.device)
@@ -167,6 +175,9 @@ class Engine(NeuralNet):
                 f"smaller network). torch said: {exc}"
             ) from exc
         finally:
+            if getattr(self, "graph_step", None) is not None:
+                # release the gradients in the graph's memory pool
+                self.optimizer_.zero_grad(set_to_none=True)
             # they hold the module's layers and optimizer state: not pickled
             self.fast_step = self.direct_step = self.graph_step = None
         if stop_rule is not None:

@@ -126,7 +126,7 @@ def _plain_mlp(module: nn.Module) -> tuple[list, list] | None:
         return None
     if len({id(m) for m in linears}) != len(linears):  # tied layers
         return None
-    if _has_hooks(module) or any(_has_hooks(m) for m in layers):
+    if has_hooks(module) or any(has_hooks(m) for m in layers):
         return None
     funcs = []
     for act in activations:
@@ -186,7 +186,7 @@ def _plain_criterion(criterion) -> bool:
     return False
 
 
-def _has_hooks(module: nn.Module) -> bool:
+def has_hooks(module: nn.Module) -> bool:
     """Module, parameter or global hooks that a shortcut would bypass."""
     global_hooks = any(
         getattr(module_globals, name, None)
@@ -242,7 +242,7 @@ class DirectAdam:
     def maybe(cls, optimizer: torch.optim.Optimizer) -> DirectAdam | None:
         if type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW):
             return None
-        if len(optimizer.param_groups) != 1 or _optimizer_hooks(optimizer):
+        if len(optimizer.param_groups) != 1 or optimizer_has_hooks(optimizer):
             return None
         group = optimizer.param_groups[0]
         plain = group.get("fused") and not any(
@@ -310,7 +310,7 @@ class DirectAdam:
         return self.lists
 
 
-def _optimizer_hooks(optimizer) -> bool:
+def optimizer_has_hooks(optimizer) -> bool:
     return bool(
         optimizer._optimizer_step_pre_hooks
         or optimizer._optimizer_step_post_hooks

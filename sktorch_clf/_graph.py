@@ -16,6 +16,8 @@ import contextlib
 
 import torch
 
+from ._fast import has_hooks, optimizer_has_hooks
+
 
 class CudaGraphs:
     """The CUDA calls :class:`GraphStep` makes."""
@@ -28,19 +30,33 @@ class CudaGraphs:
 
     @contextlib.contextmanager
     def side_stream(self, stream):
-        """Run on ``stream``, ordered after and before the current stream's work
-        (warm-up belongs on the capture stream, as torch's docs advise)."""
-        current = torch.cuda.current_stream(stream.device)
-        stream.wait_stream(current)
-        with torch.cuda.stream(stream):
-            yield
-        current.wait_stream(stream)
+        """Run on ``stream``, ordered after and before the current stream's
+        work (warm-up belongs on the capture stream, as torch's docs say)."""
+        with torch.cuda.device(stream.device):
+            current = torch.cuda.current_stream()
+            stream.wait_stream(current)
+            try:
+                with torch.cuda.stream(stream):
+                    yield
+            finally:
+                current.wait_stream(stream)
 
     def capture(self, stream, body):
-        """Record ``body()``; nothing runs. Returns what :meth:`replay` needs."""
+        """Record ``body()``; nothing runs. Returns what :meth:`replay` needs.
+
+        ``capture_begin`` / ``capture_end`` are called here rather than through
+        ``torch.cuda.graph``, whose exit skips restoring the current stream
+        when ending a failed capture raises.
+        """
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph, stream=stream, capture_error_mode="thread_local"):
-            outputs = body()
+        with torch.cuda.device(stream.device):
+            torch.cuda.synchronize()
+            with torch.cuda.stream(stream):
+                graph.capture_begin()
+                try:
+                    outputs = body()
+                finally:
+                    graph.capture_end()
         return graph, outputs
 
     def replay(self, captured):
@@ -58,13 +74,16 @@ class GraphStep:
 
     The graph holds the addresses of the module's parameters and buffers,
     the optimizer's state and gradients, and fixed input buffers that each
-    batch is copied into. The engine asks :meth:`maybe` at each epoch: the
-    graph is kept while none of these, nor the training modes or the
-    optimizer's hyperparameters (a learning-rate schedule), has changed, and
-    recorded anew otherwise.
+    batch is copied into. The first full batches run the very same step
+    eagerly on the capture stream (warm-up); the next one records it. The
+    engine asks :meth:`maybe` at each epoch: the graph is kept while none of
+    these, nor the training modes or the optimizer's hyperparameters (a
+    learning-rate schedule), has changed, and recorded anew otherwise.
+    Python attributes read in ``forward`` (e.g. ``Dropout.p``) are frozen in
+    a recording: changing them mid-fit needs ``cuda_graphs=False``.
     """
 
-    WARMUP = 3  # eager steps on the capture stream before recording
+    WARMUP = 3  # steps run eagerly on the capture stream before recording
 
     def __init__(self, net, signature: tuple):
         self.net = net
@@ -74,17 +93,21 @@ class GraphStep:
         self.captured = None
         self.inputs = None  # fixed X, y and weight buffers
         self.keep = None  # gradients the graph writes: kept alive
-        self.failed = False
 
     @classmethod
     def maybe(cls, net, previous: GraphStep | None) -> GraphStep | None:
         """A step for ``net`` now, reusing ``previous`` if still valid;
-        None when the eager step must run (hooks, optimizer, device)."""
+        None when the eager step must run (hooks, optimizer, device, or a
+        recording that failed earlier in this fit)."""
         device = torch.device(net.device)
-        if not (net.cuda_graphs and BACKEND.available(device)):
+        if not (net.cuda_graphs and BACKEND.available(device)) or net.graph_failed:
             return None
         if net.batch_hooks or net.grad_hook or not _capturable(net.optimizer_):
             return None  # callbacks that act between the parts of a step
+        if optimizer_has_hooks(net.optimizer_) or any(
+            has_hooks(m) for m in net.module_.modules()
+        ):
+            return None  # Python hooks would run once, while recording
         signature = _signature(net)
         if previous is not None and previous.signature == signature:
             return previous
@@ -94,39 +117,43 @@ class GraphStep:
         """The step's ``{"loss", "y_pred"}``, or None for the eager step."""
         Xb, target = batch
         y, w = target if isinstance(target, tuple) else (target, None)
-        if self.failed or Xb.shape[0] != self.net.batch_size:
+        if Xb.shape[0] != self.net.batch_size or self.net.graph_failed:
             return None
-        if self.captured is None:
-            if self.warm < self.WARMUP:
-                self.warm += 1
-                with BACKEND.side_stream(self.stream):
-                    return self.net.eager_step(batch)
-            self._record(Xb, y, w)
-            if self.failed:
-                return None
+        if self.inputs is None:
+            self.inputs = [None if t is None else t.clone() for t in (Xb, y, w)]
         if (w is None) != (self.inputs[2] is None):
             return None
         for buffer, value in zip(self.inputs, (Xb, y, w), strict=True):
             if buffer is not None:
                 buffer.copy_(value)
+        if self.captured is None:
+            if self.warm < self.WARMUP:
+                self.warm += 1
+                with BACKEND.side_stream(self.stream):
+                    loss, y_pred = self._step()
+                return {"loss": loss, "y_pred": y_pred}
+            self._record()
+            if self.net.graph_failed:
+                return None
         loss, y_pred = BACKEND.replay(self.captured)
         self.net.graph_replays += 1
         return {"loss": loss, "y_pred": y_pred}
 
-    def _record(self, Xb, y, w) -> None:
+    def _step(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The recorded step: forward, loss, backward and optimizer step on
+        the fixed input buffers."""
         net, optimizer = self.net, self.net.optimizer_
-        self.inputs = [None if t is None else t.clone() for t in (Xb, y, w)]
+        X_in, y_in, w_in = self.inputs
+        optimizer.zero_grad(set_to_none=True)  # backward writes fresh grads
+        y_pred = net.infer(X_in)
+        target = y_in if w_in is None else (y_in, w_in)
+        loss = net.get_loss(y_pred, target, X=X_in, training=True)
+        loss.backward()
+        optimizer.step()
+        return loss.detach(), y_pred.detach()
 
-        def step():
-            X_in, y_in, w_in = self.inputs
-            optimizer.zero_grad(set_to_none=True)  # backward writes fresh grads
-            y_pred = net.infer(X_in)
-            target = y_in if w_in is None else (y_in, w_in)
-            loss = net.get_loss(y_pred, target, X=X_in, training=True)
-            loss.backward()
-            optimizer.step()
-            return loss.detach(), y_pred.detach()
-
+    def _record(self) -> None:
+        optimizer = self.net.optimizer_
         optimizer.zero_grad(set_to_none=True)
         # fused Adam's kernel is the same either way; the flag only lets
         # Optimizer.step run under capture (set only then: it warns otherwise)
@@ -134,11 +161,13 @@ class GraphStep:
         for group in toggled:
             group["capturable"] = True
         try:
-            self.captured = BACKEND.capture(self.stream, step)
+            self.captured = BACKEND.capture(self.stream, self._step)
         except Exception:
-            # the eager step runs this batch next: a real error surfaces there
-            self.failed = True
-            self.captured = self.inputs = None
+            # e.g. the module synchronises (.item()). Not retried in this fit
+            # (a failed capture may keep its memory on some torch versions);
+            # the eager step runs this batch next, so a real error surfaces.
+            self.net.graph_failed = True
+            self.captured = None
             optimizer.zero_grad(set_to_none=True)
         finally:
             for group in toggled:
@@ -169,11 +198,7 @@ def _signature(net) -> tuple:
     net._set_training(True)  # the mode the training epoch will run in
     tensors = [*module.parameters(), *module.buffers()]
     hyper = [
-        tuple(
-            (k, v.data_ptr() if isinstance(v, torch.Tensor) else v)
-            for k, v in sorted(group.items())
-            if k != "params"
-        )
+        tuple((k, _value(v)) for k, v in sorted(group.items()) if k != "params")
         for group in optimizer.param_groups
     ]
     return (
@@ -184,6 +209,16 @@ def _signature(net) -> tuple:
         tuple(m.training for m in module.modules()),
         tuple(hyper),
     )
+
+
+def _value(v):
+    """A hyperparameter as recorded: a CPU tensor's value is copied into the
+    graph, a device tensor is read at each replay (its address counts)."""
+    if isinstance(v, tuple | list):
+        return tuple(_value(item) for item in v)
+    if isinstance(v, torch.Tensor):
+        return v.tolist() if v.device.type == "cpu" else ("at", v.data_ptr())
+    return v
 
 
 class _Same:

@@ -22,11 +22,16 @@ FULL = N_ROWS // BATCH
 
 
 class ReplayOnCPU:
-    """Records nothing; a replay runs the step. ``fail`` rejects recording."""
+    """Records nothing; a replay runs the step. ``fail`` rejects recording.
+
+    Each replay checks that what a recording freezes (:func:`baked_in`) is
+    what it was when recorded: a replay of a stale recording fails.
+    """
 
     def __init__(self, fail=False):
         self.fail = fail
         self.attempts = 0
+        self.warmups = 0
         self.capturable_at_capture = []
 
     def available(self, device):
@@ -35,25 +40,38 @@ class ReplayOnCPU:
     def stream(self, device):
         return None
 
+    @contextlib.contextmanager
     def side_stream(self, stream):
-        return contextlib.nullcontext()
+        self.warmups += 1
+        yield
 
     def capture(self, stream, body):
         self.attempts += 1
-        # the recorded step closes over the optimizer
-        flags = [
-            group.get("capturable")
-            for cell in body.__closure__
-            if isinstance(cell.cell_contents, torch.optim.Optimizer)
-            for group in cell.cell_contents.param_groups
-        ]
-        self.capturable_at_capture.append(flags)
+        net = body.__self__.net  # the recorded step is GraphStep._step
+        groups = net.optimizer_.param_groups
+        self.capturable_at_capture.append([g.get("capturable") for g in groups])
         if self.fail:
             raise RuntimeError("operation not permitted when stream is capturing")
-        return body
+        return body, net, baked_in(net)
 
     def replay(self, captured):
-        return captured()
+        body, net, recorded = captured
+        assert baked_in(net) == recorded, "replayed a stale recording"
+        return body()
+
+
+def baked_in(net) -> tuple:
+    """What a CUDA recording of the step freezes, listed independently of
+    ``_graph._signature``: hyperparameters, parameter storage and
+    requires_grad, and the module, optimizer and optimizer state objects."""
+    optimizer = net.optimizer_
+    hyper = [
+        {k: v for k, v in group.items() if k not in ("params", "capturable")}
+        for group in optimizer.param_groups
+    ]
+    params = [(p.data_ptr(), p.requires_grad) for p in net.module_.parameters()]
+    objects = (id(net.module_), id(optimizer), id(optimizer.state))
+    return hyper, params, objects
 
 
 @pytest.fixture
@@ -93,6 +111,7 @@ def test_full_batches_replay_and_train_like_eager(
     graph = fit(data, cls)
     eager = fit(data, cls, cuda_graphs=False)
     assert backend.attempts == 1  # recorded once, kept across epochs
+    assert backend.warmups == _graph.GraphStep.WARMUP
     assert replayed(graph) == EPOCHS * FULL - _graph.GraphStep.WARMUP
     assert replayed(eager) == 0
     X = data[0]
@@ -126,6 +145,15 @@ def test_failed_recording_falls_back_to_the_eager_step(monkeypatch, binary_data)
     # every step ran eagerly, in the same order: the same model
     np.testing.assert_array_equal(graph.predict_proba(X), eager.predict_proba(X))
     assert graph.net_.optimizer_.param_groups[0]["capturable"] is False
+
+
+def test_failed_recording_is_not_retried_when_the_lr_changes(monkeypatch, binary_data):
+    backend = ReplayOnCPU(fail=True)
+    monkeypatch.setattr(_graph, "BACKEND", backend)
+    schedule = LRScheduler("StepLR", step_size=1, gamma=0.5)
+    clf = fit(binary_data, callbacks=[schedule])
+    assert backend.attempts == 1
+    assert replayed(clf) == 0
 
 
 def test_learning_rate_schedule_records_again(backend, binary_data):
@@ -177,6 +205,34 @@ def test_cases_that_stay_eager_or_record(backend, binary_data, params):
     assert clf.score(*binary_data) > 0.8
 
 
+class AddForwardHook(Callback):
+    def on_train_begin(self, net, **kwargs):
+        self.calls_ = 0
+        net.module_[0].register_forward_hook(lambda *args: self._count())
+
+    def _count(self):
+        self.calls_ += 1
+
+
+def test_module_hooks_keep_the_eager_step(backend, binary_data):
+    # a hook would run once, while recording, instead of at every step
+    clf = fit(binary_data, callbacks=[AddForwardHook()])
+    assert backend.attempts == 0
+    assert clf.net_.callbacks_[-1][1].calls_ >= EPOCHS * (FULL + 1)
+
+
+class PickleMidFit(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        self.pickled_ = pickle.loads(pickle.dumps(net))
+
+
+def test_engine_pickles_mid_fit(backend, binary_data):
+    clf = fit(binary_data, callbacks=[PickleMidFit()])
+    assert replayed(clf) > 0
+    copy = clf.net_.callbacks_[-1][1].pickled_
+    assert not hasattr(copy, "graph_step")
+
+
 def test_custom_module_records(backend, binary_data):
     class Net(torch.nn.Module):
         def __init__(self, n_features_in, n_outputs):
@@ -205,7 +261,7 @@ def test_each_fit_and_partial_fit_records_its_own_step(backend, binary_data):
     assert backend.attempts == 3
     assert replayed(clf) == FULL - _graph.GraphStep.WARMUP
     clone = pickle.loads(pickle.dumps(clf))  # nothing of the graph is kept
-    assert clone.net_.graph_step is None
+    assert not hasattr(clone.net_, "graph_step")
     np.testing.assert_array_equal(clone.predict_proba(X), clf.predict_proba(X))
 
 
