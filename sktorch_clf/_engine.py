@@ -236,7 +236,7 @@ class Engine(NeuralNet):
         else :meth:`eager_step`."""
         graph = getattr(self, "graph_step", None)
         if graph is not None and not fit_params:
-            step = graph(batch)
+            step = graph(batch[0], *_with_weight(batch[1]))
             if step is not None:
                 return step
         return self.eager_step(batch, **fit_params)

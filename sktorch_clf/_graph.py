@@ -113,10 +113,9 @@ class GraphStep:
             return previous
         return cls(net, signature)
 
-    def __call__(self, batch) -> dict | None:
-        """The step's ``{"loss", "y_pred"}``, or None for the eager step."""
-        Xb, target = batch
-        y, w = target if isinstance(target, tuple) else (target, None)
+    def __call__(self, Xb, y, w) -> dict | None:
+        """The step's ``{"loss", "y_pred"}`` for a batch's features, targets
+        and weights (or None), or None for the eager step."""
         if Xb.shape[0] != self.net.batch_size or self.net.graph_failed:
             return None
         if self.inputs is None:
