@@ -63,7 +63,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "callbacks": [None, list],
         "device": [str],
-        "cuda_graphs": ["boolean"],
+        "cuda_graphs": [StrOptions({"auto"}), "boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -91,7 +91,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         warm_start=False,
         callbacks=None,
         device="cpu",
-        cuda_graphs=True,
+        cuda_graphs="auto",
         random_state=None,
         verbose=0,
     ):

@@ -93,7 +93,7 @@ class TorchBinaryClassifier(BaseTorchClassifier):
         warm_start=False,
         callbacks=None,
         device="cpu",
-        cuda_graphs=True,
+        cuda_graphs="auto",
         random_state=None,
         verbose=0,
     ):

@@ -37,7 +37,7 @@ def build_engine(est, train: TensorData, device: torch.device) -> Engine:
         module,
         partial(est._criterion, reduction="none"),
         flatten_output=est._flatten_output,
-        cuda_graphs=est.cuda_graphs,
+        cuda_graphs=use_cuda_graphs(est),
         optimizer=optimizer_factory(est, device),
         lr=est.lr,
         max_epochs=est.max_epochs,
@@ -54,6 +54,15 @@ def build_engine(est, train: TensorData, device: torch.device) -> Engine:
             f"optimizer={est.optimizer!r} rejected optimizer_kwargs="
             f"{est.optimizer_kwargs!r} (lr={est.lr!r}): {exc}"
         ) from exc
+
+
+def use_cuda_graphs(est) -> bool:
+    """``cuda_graphs``, with ``'auto'`` meaning the built-in MLP only: a
+    recorded step keeps reading the tensors it saw while recording, which
+    a custom module may reassign in ``forward``."""
+    if est.cuda_graphs == "auto":
+        return est.module is None
+    return bool(est.cuda_graphs)
 
 
 def build_module(est, n_outputs: int) -> torch.nn.Module:

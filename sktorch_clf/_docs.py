@@ -54,15 +54,16 @@ default='adam'
     device : str, default='cpu'
         'cpu', 'cuda', 'cuda:N', 'mps' or 'auto' (first accelerator found,
         else CPU).
-    cuda_graphs : bool, default=True
+    cuda_graphs : 'auto' or bool, default='auto'
         On CUDA, record the training step (forward, backward and the
         optimizer's update) once as a CUDA graph and replay it for every
         full batch: one launch instead of dozens, many times faster for
         small networks. It applies with fused Adam / AdamW (the default) or
         SGD and no per-batch callbacks; the last, shorter batch and steps
-        that cannot be recorded run eagerly. Set False for a custom module
-        whose forward depends on Python state that changes between calls.
-        Ignored on the CPU and MPS.
+        that cannot be recorded run eagerly. 'auto' records the built-in
+        MLP only; True opts a custom module in, which is safe only if its
+        ``forward`` neither reassigns tensor attributes nor depends on
+        Python state that changes between calls. Ignored on the CPU and MPS.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and dropout. The same int
         gives identical results on CPU; global RNG state is left untouched.

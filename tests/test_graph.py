@@ -233,7 +233,7 @@ def test_engine_pickles_mid_fit(backend, binary_data):
     assert not hasattr(copy, "graph_step")
 
 
-def test_custom_module_records(backend, binary_data):
+def test_custom_module_records_when_opted_in(backend, binary_data):
     class Net(torch.nn.Module):
         def __init__(self, n_features_in, n_outputs):
             super().__init__()
@@ -245,11 +245,14 @@ def test_custom_module_records(backend, binary_data):
         def forward(self, X):
             return self.head(self.body(X))
 
-    graph = fit(binary_data, module=Net)
+    auto = fit(binary_data, module=Net)  # "auto": the built-in MLP only
+    graph = fit(binary_data, module=Net, cuda_graphs=True)
     eager = fit(binary_data, module=Net, cuda_graphs=False)
+    assert replayed(auto) == 0
     assert replayed(graph) == EPOCHS * FULL - _graph.GraphStep.WARMUP
     X = binary_data[0]
     assert_same_model(graph, eager, X)
+    assert_same_model(auto, eager, X)
 
 
 def test_each_fit_and_partial_fit_records_its_own_step(backend, binary_data):
