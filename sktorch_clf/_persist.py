@@ -1,55 +1,77 @@
-"""A safe model file: weights in safetensors, everything else as JSON.
+"""A safe model file: weights in safetensors, everything else as typed JSON.
 
 Loading never unpickles and never imports or calls anything the file names:
 the estimator class comes from a fixed list, the default MLP is rebuilt from
-its (validated) parameters, and a custom network must be passed by the
-caller. Weights must match the rebuilt network key for key and shape for
-shape. Both parts live in one ``.safetensors`` file: the JSON is stored in
-the header's metadata.
+its (validated) parameters, classes stored by name are looked up in a fixed
+allow-list, and a custom network must be passed by the caller. Weights must
+match the rebuilt network key for key and shape for shape. Both parts live in
+one ``.safetensors`` file: the JSON is stored in the header's metadata.
+
+The JSON values keep their Python types through a small encoding: ``None``,
+bools, ints, finite floats, strings and lists are plain JSON; anything else
+is a one-key object whose key is a tag (``$tuple``, ``$dict``, ``$float``,
+``$np``, ``$ndarray``, ``$RandomState``, ``$class``).
+
+Format versions: version 2 is written; files of version 1 are upgraded to
+version 2 when read (:func:`_from_v1`), and a newer version asks for an
+upgrade of the package.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 import warnings
+from collections import Counter
 
 import numpy as np
 import sklearn
 import torch
 
-from ._data import resolve_device
+from ._data import resolve_device, seeded
 from ._engine import TensorData
-from ._network import check_hidden_layer_sizes
+from ._network import ACTIVATIONS, check_hidden_layer_sizes
 
-FORMAT = "sktorch_clf/1"
-_JSON_PARAMS = (
-    "hidden_layer_sizes",
-    "activation",
-    "dropout",
-    "batch_norm",
-    "optimizer",
-    "lr",
-    "weight_decay",
-    "batch_size",
-    "max_epochs",
-    "early_stopping",
-    "validation_fraction",
-    "n_iter_no_change",
-    "tol",
-    "warm_start",
-    "cuda_graphs",
-    "verbose",
-    "threshold",
-)
-_KEYS = {"format", "estimator", "params", "custom_module", "fitted", "versions"}
-_FITTED = {
-    "classes",
-    "classes_dtype",
-    "n_features_in",
-    "feature_names_in",
-    "loss_curve",
-    "n_iter",
+FORMAT = "sktorch_clf"
+VERSION = 2
+# Parameters a file does not hold: code (``module``, ``callbacks``) and where
+# the network runs (``device``, chosen by ``load``).
+NOT_STORED = ("module", "callbacks", "device")
+_HEADER = {
+    "format", "version", "estimator", "params", "custom_module", "fitted", "versions"
+}  # fmt: skip
+_HEADER_OPTIONAL = {"history", "tied"}
+_FITTED = {"classes", "n_features_in", "loss_curve", "n_iter"}
+_FITTED_OPTIONAL = {
+    "feature_names_in": None,
+    "validation_scores": None,
+    "best_validation_score": None,
+    "best_epoch": None,
+    "best_loss": None,  # None: the lowest of loss_curve
+    "seed": 0,
 }
+_OPTIMIZER_NAMES = (
+    "ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax",
+    "LBFGS", "NAdam", "RAdam", "RMSprop", "Rprop", "SGD", "SparseAdam",
+)  # fmt: skip
+# The only classes a file can name: torch's optimizers and our activations.
+CLASSES = {
+    **{
+        f"torch.optim.{name}": getattr(torch.optim, name)
+        for name in _OPTIMIZER_NAMES
+        if hasattr(torch.optim, name)
+    },
+    **{f"torch.nn.{cls.__name__}": cls for cls in ACTIVATIONS.values()},
+}
+# dtype names a file may use: bool, ints, floats (<= 64 bits), str, object,
+# datetime64 / timedelta64 with their unit
+_DTYPE = re.compile(
+    r"[<>|=]?(?:[biuf][1248]|U\d{1,6}|O|[Mm]8(\[\d{0,6}[a-zA-Z]{1,2}\])?)"
+)
+_DTYPE_KINDS = "biufUOMm"
+_MAX_DEPTH = 100  # how deeply a header's JSON may nest
+_ITEM_TYPES = {"b": (bool,), "i": (int,), "u": (int,), "f": (int, float), "U": (str,)}
 
 
 def _safetensors():
@@ -74,64 +96,267 @@ def versions() -> dict:
     }
 
 
-def save(est, path) -> None:
-    """Write fitted ``est`` to ``path`` (see :func:`load`)."""
-    _, save_file = _safetensors()
-    params = est.get_params(deep=False)
-    if not isinstance(params["activation"], str):
-        raise TypeError(
-            "save() stores activation by name; a custom activation class "
-            f"({params['activation']!r}) cannot be saved safely"
-        )
-    stored = {k: _plain(params[k]) for k in _JSON_PARAMS if k in params}
-    stored["hidden_layer_sizes"] = list(
-        check_hidden_layer_sizes(params["hidden_layer_sizes"])
-    )
-    if not isinstance(params["optimizer"], str):
-        stored["optimizer"] = None  # a class is code: not stored
-    stored["module_kwargs"] = params["module_kwargs"]
-    stored["random_state"] = (
-        params["random_state"] if isinstance(params["random_state"], int) else None
-    )
-    header = {
-        "format": FORMAT,
-        "estimator": type(est).__name__,
-        "params": stored,
-        "custom_module": est.module is not None,
-        "fitted": {
-            "classes": est.classes_.tolist(),
-            "classes_dtype": est.classes_.dtype.str,
-            "n_features_in": int(est.n_features_in_),
-            "feature_names_in": (
-                est.feature_names_in_.tolist()
-                if hasattr(est, "feature_names_in_")
-                else None
-            ),
-            "loss_curve": [float(v) for v in est.loss_curve_],
-            "n_iter": int(est.n_iter_),
-        },
-        "versions": versions(),
-    }
-    try:
-        metadata = json.dumps(header)
-    except TypeError as exc:
-        raise TypeError(
-            "save() needs JSON-serialisable module_kwargs, got "
-            f"{params['module_kwargs']!r}"
-        ) from exc
-    tensors = {
-        k: v.detach().cpu().contiguous() for k, v in est.module_.state_dict().items()
-    }
-    save_file(tensors, str(path), metadata={"sktorch_clf": metadata})
-
-
-def _plain(value):
-    """JSON-ready parameter values (numpy scalars become Python ones)."""
+# -- typed JSON ---------------------------------------------------------------
+def encode(value, where: str):
+    """``value`` as JSON that :func:`decode` turns back into an equal value of
+    the same type; ``TypeError`` naming ``where`` for anything else."""
+    kind = type(value)
+    if value is None or kind in (bool, int, str):
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else {"$float": repr(value)}
+    if kind is list:
+        return [encode(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if kind is tuple:
+        return {"$tuple": [encode(v, f"{where}[{i}]") for i, v in enumerate(value)]}
+    if kind is dict:
+        return {
+            "$dict": [
+                [encode(k, f"{where} (key {k!r})"), encode(v, f"{where}[{k!r}]")]
+                for k, v in value.items()
+            ]
+        }
     if isinstance(value, np.generic):
-        return value.item()
+        dtype = _dtype_name(value.dtype, where, kinds="biufUMm")
+        return {"$np": [dtype, _encode_items(np.asarray(value).reshape(1), where)[0]]}
+    if kind is np.ndarray:
+        dtype = _dtype_name(value.dtype, where, kinds=_DTYPE_KINDS)
+        items = _encode_items(value.reshape(-1), where)
+        return {"$ndarray": [dtype, list(value.shape), items]}
+    if kind is np.random.RandomState:
+        return {"$RandomState": _random_state(value, where)}
+    if isinstance(value, type):
+        names = [name for name, cls in CLASSES.items() if cls is value]
+        if not names:
+            raise TypeError(
+                f"save() cannot store {where}={value!r}: only the classes "
+                f"{sorted(CLASSES)} are stored (by name); other code cannot be "
+                "stored safely"
+            )
+        return {"$class": names[0]}
+    raise TypeError(
+        f"save() cannot store {where}: values of type {kind.__name__} are not "
+        f"supported (got {value!r})"
+    )
+
+
+def _dtype_name(dtype: np.dtype, where: str, kinds: str) -> str:
+    name = dtype.str
+    if dtype.kind not in kinds or not _DTYPE.fullmatch(name):
+        raise TypeError(
+            f"save() cannot store {where}: values of dtype {dtype} are not "
+            "supported (booleans, integers, floats, strings, datetime64, "
+            "timedelta64 and, in arrays, objects are)"
+        )
+    return name
+
+
+def _encode_items(flat: np.ndarray, where: str) -> list:
+    kind = flat.dtype.kind
+    if kind in "Mm":
+        return flat.view(np.int64).tolist()  # exact, whatever the unit
+    if kind == "O":
+        return [encode(v, f"{where}[{i}]") for i, v in enumerate(flat)]
+    return [encode(v, where) for v in flat.tolist()]  # Python bool/int/float/str
+
+
+def _random_state(rng: np.random.RandomState, where: str) -> list:
+    state = rng.get_state(legacy=True)
+    if not isinstance(state, tuple) or state[0] != "MT19937":
+        raise TypeError(
+            f"save() cannot store {where}: only a RandomState of the MT19937 "
+            "generator is supported"
+        )
+    _, keys, pos, has_gauss, gauss = state
+    return [keys.tolist(), int(pos), int(has_gauss), encode(float(gauss), where)]
+
+
+def decode(data, where: str):
+    """The value :func:`encode` wrote; ``ValueError`` naming ``where`` on
+    anything it would not have written."""
+    if data is None or type(data) in (bool, int, str, float):
+        return data
+    if type(data) is list:
+        return [decode(v, f"{where}[{i}]") for i, v in enumerate(data)]
+    if type(data) is dict and len(data) == 1:
+        ((tag, body),) = data.items()
+        if tag in _DECODERS:
+            try:
+                return _DECODERS[tag](body, where)
+            except (TypeError, ValueError, OverflowError, KeyError) as exc:
+                raise ValueError(f"{where}: invalid {tag} value: {exc}") from None
+    raise ValueError(f"{where}: unsupported value {str(data)[:80]}")
+
+
+def _decode_float(body, where):
+    if body not in ("nan", "inf", "-inf"):
+        raise ValueError(f"{body!r} is not nan, inf or -inf")
+    return float(body)
+
+
+def _decode_dict(body, where):
+    out = {}
+    for pair in _list(body):
+        key, value = _list(pair, 2)
+        key = decode(key, f"{where} (key)")
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = decode(value, f"{where}[{key!r}]")
+    return out
+
+
+def _decode_scalar(body, where):
+    dtype, item = _list(body, 2)
+    return _decode_array([dtype, [], [item]], where, kinds="biufUMm")[()]
+
+
+def _decode_array(body, where, kinds=_DTYPE_KINDS):
+    name, shape, items = _list(body, 3)
+    if not isinstance(name, str) or not _DTYPE.fullmatch(name):
+        raise ValueError(f"unsupported dtype {name!r}")
+    dtype = np.dtype(name)
+    if dtype.kind not in kinds:
+        raise ValueError(f"unsupported dtype {name!r}")
+    shape = tuple(_list(shape))
+    if not all(type(n) is int and n >= 0 for n in shape):
+        raise ValueError(f"invalid shape {list(shape)}")
+    items = _list(items, math.prod(shape))
+    if dtype.kind == "O":
+        array = np.empty(len(items), dtype=object)
+        array[:] = [decode(v, f"{where}[{i}]") for i, v in enumerate(items)]
+        return array.reshape(shape)
+    values = [decode(v, where) for v in items]
+    if dtype.kind in "Mm":
+        return np.array(values, dtype=np.int64).view(dtype).reshape(shape)
+    if not all(type(v) in _ITEM_TYPES[dtype.kind] for v in values):
+        raise ValueError(f"items that are not of dtype {name}")
+    array = np.array(values, dtype=dtype)
+    if dtype.kind != "f" and array.tolist() != values:
+        raise ValueError(f"items that do not fit dtype {name}")
+    return array.reshape(shape)
+
+
+def _decode_random_state(body, where):
+    keys, pos, has_gauss, gauss = _list(body, 4)
+    keys = _list(keys, 624)
+    if not all(type(k) is int and 0 <= k < 2**32 for k in keys):
+        raise ValueError("keys must be 624 ints in [0, 2**32)")
+    if type(pos) is not int or not 0 <= pos <= 624 or has_gauss not in (0, 1):
+        raise ValueError(f"invalid position {pos!r} or has_gauss {has_gauss!r}")
+    rng = np.random.RandomState()
+    state = ("MT19937", np.array(keys, dtype=np.uint32), pos, has_gauss)
+    rng.set_state((*state, float(decode(gauss, where))))
+    return rng
+
+
+def _decode_class(body, where):
+    if body not in CLASSES:
+        raise ValueError(f"{body!r} is not one of {sorted(CLASSES)}")
+    return CLASSES[body]
+
+
+def _list(value, length: int | None = None) -> list:
+    if type(value) is not list or (length is not None and len(value) != length):
+        want = "a list" if length is None else f"a list of {length} items"
+        raise ValueError(f"expected {want}, got {str(value)[:80]}")
     return value
 
 
+_DECODERS = {
+    "$tuple": lambda body, where: tuple(decode(_list(body), where)),
+    "$dict": _decode_dict,
+    "$float": _decode_float,
+    "$np": _decode_scalar,
+    "$ndarray": _decode_array,
+    "$RandomState": _decode_random_state,
+    "$class": _decode_class,
+}
+
+
+# -- save ---------------------------------------------------------------------
+def save(est, path) -> None:
+    """Write fitted ``est`` to ``path`` (see :func:`load`)."""
+    _, save_file = _safetensors()
+    if type(est).__name__ not in _estimators():
+        raise TypeError(
+            f"save() stores {sorted(_estimators())}, not a {type(est).__name__}"
+        )
+    params = est.get_params(deep=False)
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "estimator": type(est).__name__,
+        "params": {k: encode(v, k) for k, v in params.items() if k not in NOT_STORED},
+        "custom_module": est.module is not None,
+        "fitted": {
+            k: encode(v, f"{k}_" if k != "seed" else "the training seed")
+            for k, v in est._fitted_state().items()
+        },
+        "history": _history_rows(est.history_),
+        "versions": versions(),
+    }
+    tensors, header["tied"] = _tensors(est.module_.state_dict())
+    try:
+        metadata = json.dumps(header, allow_nan=False)
+    except (TypeError, ValueError) as exc:  # pragma: no cover - encode checks
+        raise TypeError(f"save() cannot write the header: {exc}") from exc
+    save_file(tensors, str(path), metadata={"sktorch_clf": metadata})
+
+
+def _history_rows(history) -> list:
+    """Each epoch's row without the per-batch lists; values the typed JSON
+    cannot hold (a callback may record anything) are left out."""
+    rows = []
+    for row in history:
+        kept = {}
+        for key, value in row.items():
+            if key == "batches" or not isinstance(key, str):
+                continue
+            try:
+                kept[key] = encode(value, key)
+            except TypeError:
+                continue
+        rows.append(kept)
+    return rows
+
+
+def _storage_key(t: torch.Tensor):
+    """Tensors with the same key are one tensor under two names."""
+    if t.numel() == 0:
+        return id(t)
+    ptr = t.untyped_storage().data_ptr()
+    return (t.device, ptr, t.storage_offset(), tuple(t.shape), t.stride(), t.dtype)
+
+
+def _ties(state: dict) -> dict:
+    """``{alias: name}`` for the entries of ``state`` that are the tensor of
+    an earlier entry (e.g. tied weights)."""
+    tied, first = {}, {}
+    for name, t in state.items():
+        tied_to = first.setdefault(_storage_key(t), name)
+        if tied_to != name:
+            tied[name] = tied_to
+    return tied
+
+
+def _tensors(state: dict) -> tuple[dict, dict]:
+    """The CPU tensors to write, each tied tensor once, and the ties.
+
+    safetensors refuses tensors that share memory: tied ones are written
+    under one name, and tensors that overlap otherwise are copied.
+    """
+    tied = _ties(state)
+    tensors = {
+        k: v.detach().cpu().contiguous() for k, v in state.items() if k not in tied
+    }
+    uses = Counter(t.untyped_storage().data_ptr() for t in tensors.values())
+    for name, t in tensors.items():
+        if t.numel() and uses[t.untyped_storage().data_ptr()] > 1:
+            tensors[name] = t.clone()
+    return tensors, tied
+
+
+# -- load ---------------------------------------------------------------------
 def load(path, *, module=None, device="cpu"):
     """Load a model written by ``save``; no code from the file runs.
 
@@ -150,46 +375,85 @@ def load(path, *, module=None, device="cpu"):
     estimator : TorchBinaryClassifier or TorchMulticlassClassifier
         A fitted estimator that predicts as the saved one did.
     """
-    from ._binary import TorchBinaryClassifier
-    from ._build import build_engine
-    from ._multiclass import TorchMulticlassClassifier
-
     header, tensors = _read(path)
-    classes = {
-        c.__name__: c for c in (TorchBinaryClassifier, TorchMulticlassClassifier)
-    }
-    if header["estimator"] not in classes:
+    estimators = _estimators()
+    if header["estimator"] not in estimators:
         raise ValueError(f"unknown estimator {header['estimator']!r} in {path}")
     if header["custom_module"] and module is None:
         raise ValueError(
             f"{path} holds the weights of a custom module: pass the same "
             "network definition with load(path, module=...)"
         )
-    params = {k: v for k, v in header["params"].items() if v is not None}
-    est = classes[header["estimator"]]()
+    if module is not None and not header["custom_module"]:
+        raise ValueError(f"{path} holds the default MLP: load it without module=")
+    est = estimators[header["estimator"]]()
+    _set_params(est, header["params"], module, device, path)
     try:
-        if "hidden_layer_sizes" in params:
-            sizes = params["hidden_layer_sizes"]
-            params["hidden_layer_sizes"] = check_hidden_layer_sizes(sizes)
-        est.set_params(**params, module=module, device=device)
-        est._validate_params()
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"invalid parameters in {path}: {exc}") from exc
-    try:
-        _set_fitted(est, header["fitted"])
-    except (TypeError, ValueError) as exc:
+        est._restore_fitted_state(_fitted(header["fitted"]))
+        history = _history(header["history"], est)
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(f"{path} has invalid fitted attributes: {exc}") from exc
-    sample = TensorData(
-        torch.zeros(2, est.n_features_in_), None, resolve_device(device)
-    )
-    est.net_ = build_engine(est, sample, resolve_device(device))
-    _load_weights(est.module_, tensors, path)
-    for epoch, loss in enumerate(est.loss_curve_, start=1):  # history_ from JSON
-        est.net_.history.new_epoch()
-        est.net_.history.record("epoch", epoch)
-        est.net_.history.record("train_loss", loss)
+    torch_device = resolve_device(device)
+    sample = TensorData(torch.zeros(2, est.n_features_in_), None, torch_device)
+    _build(est, sample, torch_device, path)
+    _load_weights(est, tensors, header["tied"], path)
+    est.net_.history.clear()
+    for row in history:
+        est.net_.history.append({"batches": [], **row})
     _check_versions(header["versions"], path)
     return est
+
+
+def _estimators() -> dict:
+    from ._binary import TorchBinaryClassifier
+    from ._multiclass import TorchMulticlassClassifier
+
+    return {c.__name__: c for c in (TorchBinaryClassifier, TorchMulticlassClassifier)}
+
+
+def _set_params(est, stored: dict, module, device: str, path) -> None:
+    known = set(est.get_params(deep=False)) - set(NOT_STORED)
+    unknown = sorted(set(stored) - known)
+    if unknown:
+        raise ValueError(f"{path} has unknown parameters {unknown}")
+    try:
+        params = {k: decode(v, f"params[{k!r}]") for k, v in stored.items()}
+        est.set_params(**params, module=module, device=device)
+        est._validate_params()
+        check_hidden_layer_sizes(est.hidden_layer_sizes)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"invalid parameters in {path}: {exc}") from exc
+
+
+def _fitted(stored: dict) -> dict:
+    """The fitted state, optional entries filled in."""
+    state = {k: decode(v, f"{k}_") for k, v in stored.items()}
+    state = {**_FITTED_OPTIONAL, **state}
+    if state["best_loss"] is None and state["loss_curve"]:
+        state["best_loss"] = min(state["loss_curve"])
+    return state
+
+
+def _history(rows, est) -> list:
+    if rows is None:  # files without it: what the loss curve tells
+        curve = est.loss_curve_
+        return [{"epoch": i, "train_loss": v} for i, v in enumerate(curve, 1)]
+    rows = _list(rows, est.n_iter_)
+    if not all(type(row) is dict for row in rows):
+        raise ValueError("history rows must be objects")
+    return [{k: decode(v, f"history[{k!r}]") for k, v in row.items()} for row in rows]
+
+
+def _build(est, sample: TensorData, device: torch.device, path) -> None:
+    from ._build import build_engine
+
+    # the network's initial weights are overwritten: draw them without
+    # touching the caller's random state
+    try:
+        with seeded(0, device):
+            est.net_ = build_engine(est, sample, device)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"cannot build the network of {path}: {exc}") from exc
 
 
 def _read(path):
@@ -204,58 +468,130 @@ def _read(path):
         ) from exc
     try:
         header = json.loads(metadata["sktorch_clf"])
-    except (KeyError, json.JSONDecodeError) as exc:
+    except (KeyError, json.JSONDecodeError, RecursionError) as exc:
         raise ValueError(f"{path} has no valid sktorch_clf header") from exc
-    _check_header(header, path)
-    return header, tensors
+    if _depth(header) > _MAX_DEPTH:
+        raise ValueError(f"{path} has a header nested deeper than {_MAX_DEPTH}")
+    return _current_header(header, path), tensors
 
 
-def _check_header(header, path) -> None:
+def _depth(data) -> int:
+    """How deeply lists and objects nest in ``data`` (without recursion)."""
+    deepest, todo = 0, [(data, 1)]
+    while todo:
+        item, depth = todo.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            todo.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            todo.extend((v, depth + 1) for v in item)
+    return deepest
+
+
+def _current_header(header, path) -> dict:
+    """``header`` in the current format version, optional entries filled in."""
+    if isinstance(header, dict) and header.get("format") == "sktorch_clf/1":
+        header = _from_v1(header, path)
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ValueError(f"{path} is not a {FORMAT} model file")
-    unknown = set(header) - _KEYS
-    missing = _KEYS - set(header)
-    fitted = header.get("fitted")
-    if isinstance(fitted, dict):
-        unknown |= {f"fitted.{k}" for k in set(fitted) - _FITTED}
-        missing |= {f"fitted.{k}" for k in _FITTED - set(fitted)}
-    if unknown or missing or not isinstance(header.get("params"), dict):
+    version = header.get("version")
+    if type(version) is not int or version < 2:
+        raise ValueError(f"{path} has an invalid format version {version!r}")
+    if version > VERSION:
+        raise ValueError(
+            f"{path} has format version {version}, newer than this sktorch_clf "
+            f"reads (up to {VERSION}): upgrade sktorch_clf to load it"
+        )
+    _check_keys(header, _HEADER, _HEADER_OPTIONAL, "", path)
+    for key, kind in (("params", dict), ("fitted", dict), ("custom_module", bool)):
+        if type(header[key]) is not kind:
+            raise ValueError(f"{path} has an invalid {key} entry")
+    _check_keys(header["fitted"], _FITTED, set(_FITTED_OPTIONAL), "fitted.", path)
+    tied = header.setdefault("tied", {})
+    if type(tied) is not dict or not all(type(v) is str for v in tied.values()):
+        raise ValueError(f"{path} has an invalid tied entry")
+    header.setdefault("history", None)
+    return header
+
+
+def _check_keys(entry: dict, required: set, optional: set, prefix: str, path):
+    unknown = {f"{prefix}{k}" for k in set(entry) - required - optional}
+    missing = {f"{prefix}{k}" for k in required - set(entry)}
+    if unknown or missing:
         raise ValueError(
             f"{path} has an invalid header: unknown keys {sorted(unknown)}, "
             f"missing keys {sorted(missing)}"
         )
-    unknown_params = (
-        set(header["params"])
-        - set(_JSON_PARAMS)
-        - {
-            "module_kwargs",
-            "random_state",
-        }
-    )
-    if unknown_params:
-        raise ValueError(f"{path} has unknown parameters {sorted(unknown_params)}")
 
 
-def _set_fitted(est, fitted) -> None:
-    dtype = np.dtype(fitted["classes_dtype"])
-    if dtype.kind not in "biufUO":
-        raise ValueError(f"unsupported classes_ dtype {dtype}")
-    est.classes_ = np.array(fitted["classes"], dtype=dtype)
-    est.n_features_in_ = int(fitted["n_features_in"])
-    if fitted["feature_names_in"] is not None:
-        names = np.array(fitted["feature_names_in"], dtype=object)
-        if len(names) != est.n_features_in_:
-            raise ValueError("feature_names_in does not match n_features_in")
-        est.feature_names_in_ = names
-    est.loss_curve_ = [float(v) for v in fitted["loss_curve"]]
-    est.n_iter_ = int(fitted["n_iter"])
-    est.validation_scores_ = est.best_validation_score_ = est.best_epoch_ = None
-    est.best_loss_ = min(est.loss_curve_) if est.loss_curve_ else None
-    est._seed = 0
+_V1_PARAMS = {
+    "hidden_layer_sizes", "activation", "dropout", "batch_norm", "optimizer",
+    "lr", "weight_decay", "batch_size", "max_epochs", "early_stopping",
+    "validation_fraction", "n_iter_no_change", "tol", "warm_start",
+    "cuda_graphs", "verbose", "threshold", "module_kwargs", "random_state",
+}  # fmt: skip
 
 
-def _load_weights(module: torch.nn.Module, tensors: dict, path) -> None:
-    expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
+def _from_v1(header: dict, path) -> dict:
+    """A version-1 header (plain JSON; no version key) as a version-2 one.
+
+    Version 1 stored a fixed list of parameters as plain JSON (tuples as
+    lists, ``None`` for what it could not store), the classes as a list with
+    their dtype, and no validation scores, history or training seed.
+    """
+    v1_keys = {"format", "estimator", "params", "custom_module", "fitted", "versions"}
+    v1_fitted = {"classes", "classes_dtype", "n_features_in", "feature_names_in"}
+    _check_keys(header, v1_keys, set(), "", path)
+    fitted, params = header["fitted"], header["params"]
+    if type(fitted) is not dict or type(params) is not dict:
+        raise ValueError(f"{path} has an invalid header")
+    _check_keys(fitted, v1_fitted | {"loss_curve", "n_iter"}, set(), "fitted.", path)
+    unknown = sorted(set(params) - _V1_PARAMS)
+    if unknown:
+        raise ValueError(f"{path} has unknown parameters {unknown}")
+    params = {k: _plain_v1(v) for k, v in params.items() if v is not None}
+    if isinstance(params.get("hidden_layer_sizes"), list):  # a tuple, saved
+        params["hidden_layer_sizes"] = {"$tuple": params["hidden_layer_sizes"]}
+    return {
+        "format": FORMAT,
+        "version": 2,
+        "estimator": header["estimator"],
+        "params": params,
+        "custom_module": header["custom_module"],
+        "fitted": {
+            "classes": _v1_array(fitted["classes_dtype"], fitted["classes"]),
+            **{k: fitted[k] for k in ("n_features_in", "loss_curve", "n_iter")},
+            "feature_names_in": _v1_array("|O", fitted["feature_names_in"]),
+        },
+        "versions": header["versions"],
+    }
+
+
+def _v1_array(dtype, items):
+    if items is None:
+        return None
+    return {"$ndarray": [dtype, [len(items)] if type(items) is list else None, items]}
+
+
+def _plain_v1(value):
+    """A version-1 parameter value (plain JSON) in the typed encoding."""
+    if isinstance(value, dict):
+        return {"$dict": [[k, _plain_v1(v)] for k, v in value.items()]}
+    if isinstance(value, list):
+        return [_plain_v1(v) for v in value]
+    return value
+
+
+def _load_weights(est, tensors: dict, tied: dict, path) -> None:
+    module = est.module_
+    state = module.state_dict()
+    module_tied = _ties(state)
+    if module_tied != tied:
+        raise ValueError(
+            f"{path}: the network does not share weights as the saved one did "
+            f"(saved: {tied}, this network: {module_tied})"
+        )
+    expected = {k: tuple(v.shape) for k, v in state.items() if k not in tied}
     found = {k: tuple(v.shape) for k, v in tensors.items()}
     if expected.keys() != found.keys():
         raise ValueError(
@@ -266,9 +602,12 @@ def _load_weights(module: torch.nn.Module, tensors: dict, path) -> None:
     wrong = {k: (found[k], expected[k]) for k in expected if found[k] != expected[k]}
     if wrong:
         raise ValueError(
-            f"{path}: tensors of the wrong shape (found, expected): {wrong}"
+            f"{path}: tensors of the wrong shape (found, expected) for a network "
+            f"of {est.n_features_in_} inputs and "
+            f"{est._n_outputs(len(est.classes_))} outputs ({len(est.classes_)} "
+            f"classes): {wrong}"
         )
-    module.load_state_dict(tensors)
+    module.load_state_dict({**tensors, **{k: tensors[v] for k, v in tied.items()}})
 
 
 def _check_versions(saved: dict, path) -> None:
