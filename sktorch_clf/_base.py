@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from numbers import Integral, Real
 
 import numpy as np
@@ -11,8 +12,15 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ._build import OPTIMIZERS, build_engine
-from ._data import as_float_tensor, draw_seed, resolve_device, seeded, take_rows
+from ._build import OPTIMIZERS, build_engine, update_engine
+from ._data import (
+    as_float_tensor,
+    draw_seed,
+    local_generator,
+    resolve_device,
+    seeded,
+    take_rows,
+)
 from ._engine import TensorData
 from ._fast import plain_forward
 from ._inputs import (
@@ -23,8 +31,12 @@ from ._inputs import (
     validate_X,
     validation_split,
 )
-from ._network import ACTIVATIONS, check_logits
-from ._persist import save
+from ._network import (
+    ACTIVATIONS,
+    check_batch_rows,
+    check_logits,
+    draws_random_numbers,
+)
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._stopping import StopRule, warn_about_training
 
@@ -155,7 +167,9 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         rows = [
             {k: v for k, v in row.items() if k != "batches"} for row in self.history_
         ]
-        return pd.DataFrame(rows).set_index("epoch")
+        return pd.DataFrame(rows, columns=None if rows else ["epoch"]).set_index(
+            "epoch"
+        )
 
     # -- public API ----------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -250,17 +264,22 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
     def save(self, path) -> None:
         """Write the fitted model to a safe ``.safetensors`` file.
 
-        Weights go to safetensors, everything else (parameters, classes_,
-        feature names, versions) to JSON in the file's header. Unlike a
-        pickle, the file holds no code: load it with :func:`sktorch_clf.load`
-        (passing ``module=`` again for a custom network). Custom optimizer
-        classes and callbacks are not stored.
+        Weights go to safetensors, everything else (the parameters with
+        their types, classes_, feature names, the other fitted attributes,
+        the history's epoch rows, versions) to JSON in the file's header.
+        Unlike a pickle, the file holds no code: load it with
+        :func:`sktorch_clf.load` (passing ``module=`` again for a custom
+        network). Not stored: ``module`` (its weights are), ``callbacks`` and
+        ``device``. A parameter value the file cannot hold (e.g. an optimizer
+        class outside ``torch.optim``) raises a ``TypeError`` naming it.
 
         Parameters
         ----------
         path : str or path-like
             Where to write, conventionally ending in ``.safetensors``.
         """
+        from ._persist import save
+
         check_is_fitted(self)
         save(self, path)
 
@@ -301,28 +320,42 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
             sample_weight, self.class_weight, X, y, self.classes_, partial
         )
         device = resolve_device(self.device)
-        # a fresh, reproducible seed for every fit / partial_fit call
-        seed = self._call_seed(0 if reset else len(self.net_.history))
+        # fresh, reproducible seeds for every fit / partial_fit call
+        init_seed, shuffle_seed, split_seed, dropout_seed = self._call_seeds(
+            0 if reset else len(self.net_.history)
+        )
         valid = stop_rule = None
         if not partial:
             stop_rule = self._stop_rule()
             if self.early_stopping:
                 (X, y_encoded, weights), valid = validation_split(
-                    X, y_encoded, weights, self.validation_fraction, seed
+                    X, y_encoded, weights, self.validation_fraction, split_seed
                 )
                 valid = self._tensor_data(*valid, device)
         train = self._tensor_data(X, y_encoded, weights, device)
-        with seeded(seed):
-            if reset:
+        if reset:
+            with seeded(init_seed, device):
                 self.net_ = build_engine(self, train, device)
-            epochs = 1 if partial else self.max_epochs
-            interrupted = self.net_.train(train, valid, epochs, stop_rule)
+        else:
+            update_engine(self, self.net_, device, partial)
+        check_batch_rows(self.net_.module_, len(train), self.batch_size)
+        # dropout & co. draw from torch's global generator: seeded, one fit
+        # at a time; shuffling draws from the fit's own generator
+        random = draws_random_numbers(self.net_.module_)
+        with seeded(dropout_seed, device) if random else contextlib.nullcontext():
+            interrupted = self.net_.train(
+                train,
+                valid,
+                1 if partial else self.max_epochs,
+                stop_rule,
+                shuffle=local_generator(shuffle_seed),
+            )
         self._record_fit(stop_rule, interrupted)
         return self
 
-    def _call_seed(self, epochs_done: int) -> int:
+    def _call_seeds(self, epochs_done: int) -> list[int]:
         entropy = np.random.SeedSequence([self._seed, epochs_done])
-        return int(entropy.generate_state(1)[0])
+        return [int(v) for v in entropy.generate_state(4)]
 
     def _fit_classes(self, y: np.ndarray, classes) -> np.ndarray:
         found = sorted_classes(y)
@@ -357,17 +390,94 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
 
     def _record_fit(self, stop_rule: StopRule | None, interrupted: bool) -> None:
         history = self.net_.history
-        self.loss_curve_ = list(history[:, "train_loss"])
+        self.loss_curve_ = [row["train_loss"] for row in history]
         self.n_iter_ = len(history)
         scores = [row["valid_acc"] for row in history if "valid_acc" in row]
         self.validation_scores_ = scores if self.early_stopping else None
         self.best_validation_score_ = None
         self.best_epoch_ = None
-        self.best_loss_ = min(self.loss_curve_)
+        self.best_loss_ = min(self.loss_curve_, default=None)
         if stop_rule is not None and self.early_stopping:
             self.best_validation_score_ = stop_rule.best_value
             self.best_epoch_ = stop_rule.best_epoch
         warn_about_training(self, stop_rule, interrupted, stacklevel=_USER_FRAME)
+
+    def _fitted_state(self) -> dict:
+        """The fitted attributes besides the network, as model files store
+        them; :meth:`_restore_fitted_state` sets them back."""
+        return {
+            "classes": self.classes_,
+            "n_features_in": self.n_features_in_,
+            "feature_names_in": getattr(self, "feature_names_in_", None),
+            "loss_curve": self.loss_curve_,
+            "n_iter": self.n_iter_,
+            "validation_scores": self.validation_scores_,
+            "best_validation_score": self.best_validation_score_,
+            "best_epoch": self.best_epoch_,
+            "best_loss": self.best_loss_,
+            "seed": self._seed,
+        }
+
+    def _restore_fitted_state(self, state: dict) -> None:
+        """Set the attributes of :meth:`_fitted_state` from ``state``, after
+        checking it (it may come from an edited file)."""
+        classes = state["classes"]
+        if not isinstance(classes, np.ndarray) or classes.ndim != 1:
+            raise TypeError(f"classes_ must be a 1-d array, got {classes!r}")
+        if len(classes) < 2:
+            raise ValueError(
+                f"classes_ needs at least 2 labels, got {classes.tolist()}"
+            )
+        if not np.array_equal(sorted_classes(classes), classes):
+            raise ValueError(
+                f"classes_ must be sorted and unique, got {classes.tolist()}"
+            )
+        self._check_classes(classes)
+
+        def number(value, kind=Real) -> bool:
+            return isinstance(value, kind) and not isinstance(value, bool)
+
+        def numbers(values) -> bool:
+            return isinstance(values, list) and all(map(number, values))
+
+        n_features, names, seed = (
+            state["n_features_in"],
+            state["feature_names_in"],
+            state["seed"],
+        )
+        valid = {
+            "n_features_in_": number(n_features, Integral) and n_features > 0,
+            "feature_names_in_": names is None
+            or (
+                isinstance(names, np.ndarray)
+                and names.shape == (n_features,)
+                and all(isinstance(name, str) for name in names)
+            ),
+            "loss_curve_": numbers(state["loss_curve"]),
+            "n_iter_": number(state["n_iter"], Integral) and state["n_iter"] >= 0,
+            "validation_scores_": state["validation_scores"] is None
+            or numbers(state["validation_scores"]),
+            "best_validation_score_": state["best_validation_score"] is None
+            or number(state["best_validation_score"]),
+            "best_epoch_": state["best_epoch"] is None
+            or number(state["best_epoch"], Integral),
+            "best_loss_": state["best_loss"] is None or number(state["best_loss"]),
+            "_seed": number(seed, Integral) and 0 <= seed < 2**64,
+        }
+        wrong = [name for name, ok in valid.items() if not ok]
+        if wrong:
+            raise ValueError(f"invalid values for {wrong}")
+        self.classes_ = classes
+        self.n_features_in_ = n_features
+        if names is not None:
+            self.feature_names_in_ = names
+        self.loss_curve_ = state["loss_curve"]
+        self.n_iter_ = state["n_iter"]
+        self.validation_scores_ = state["validation_scores"]
+        self.best_validation_score_ = state["best_validation_score"]
+        self.best_epoch_ = state["best_epoch"]
+        self.best_loss_ = state["best_loss"]
+        self._seed = seed
 
     # -- inference ------------------------------------------------------------
     def _logits(self, X) -> np.ndarray:
@@ -391,6 +501,8 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
                 batch = take_rows(X_t, slice(start, start + rows), copy=copy)
                 out = forward(batch.to(net.device))
                 check_logits(out, len(batch), n_outputs, "module")
+                if out.dtype not in (torch.float32, torch.float64):
+                    out = out.float()  # e.g. bfloat16 logits: numpy has none
                 chunks.append(out.reshape(len(batch), -1).cpu().numpy())
         logits = np.concatenate(chunks).astype(np.float64)
         if np.isnan(logits).any():

@@ -7,6 +7,7 @@ import inspect
 from functools import partial
 
 import torch
+from skorch.callbacks import InputShapeSetter
 
 from ._data import take_rows
 from ._engine import Engine, TensorData
@@ -33,12 +34,15 @@ def build_engine(est, train: TensorData, device: torch.device) -> Engine:
     module = build_module(est, n_outputs)
     sample = take_rows(train.X, slice(0, 2)).cpu()  # the new module is on the CPU
     check_module_output(module, sample, n_outputs)
+    check_callbacks(est.callbacks)
+    factory = optimizer_factory(est, device)
+    make_optimizer(est, factory, module)  # a clear error for bad kwargs
     net = Engine(
         module,
         partial(est._criterion, reduction="none"),
         flatten_output=est._flatten_output,
-        cuda_graphs=use_cuda_graphs(est),
-        optimizer=optimizer_factory(est, device),
+        n_classes=len(est.classes_),
+        optimizer=factory,
         lr=est.lr,
         max_epochs=est.max_epochs,
         batch_size=est.batch_size,
@@ -47,12 +51,127 @@ def build_engine(est, train: TensorData, device: torch.device) -> Engine:
         verbose=est.verbose,
         device=str(device),
     )
+    net.initialize()
+    net.built_from = _structure(est, device)
+    net.settings = _settings(est)
+    _configure(est, net)
+    return net
+
+
+def update_engine(est, net: Engine, device: torch.device, partial_fit: bool) -> None:
+    """Apply to a trained ``net`` the parameters changed since it was built
+    or last trained (``set_params`` between ``warm_start`` fits or
+    ``partial_fit`` calls). What needs a new network is an error."""
+    _check_structure(est, net, device, partial_fit)
+    before, now = net.settings, _settings(est)
+    changed = {k for k in now if not _same(before.get(k), now[k])}
+    if changed & {"lr", "weight_decay", "optimizer_kwargs"}:
+        fresh = make_optimizer(est, optimizer_factory(est, device), net.module_)
+        keys = {k for k in ("lr", "weight_decay") if k in changed}
+        if "optimizer_kwargs" in changed:
+            keys |= set(before["optimizer_kwargs"] or {}) | set(now["optimizer_kwargs"])
+        for group, new in zip(
+            net.optimizer_.param_groups, fresh.param_groups, strict=False
+        ):
+            group.update({k: new[k] for k in keys if k in new})
+    if changed & {"callbacks", "verbose"}:
+        check_callbacks(est.callbacks)
+        net.callbacks = copy.deepcopy(est.callbacks)
+        net.verbose = est.verbose
+        net.initialize_callbacks()
+    net.lr = est.lr
+    net.settings = now
+    _configure(est, net)
+
+
+def _configure(est, net: Engine) -> None:
+    """What the engine reads afresh at every fit."""
+    net.batch_size = est.batch_size
+    net.max_epochs = est.max_epochs
+    net.cuda_graphs = use_cuda_graphs(est)
+    net.threshold = getattr(est, "threshold", 0.5)
+
+
+def _settings(est) -> dict:
+    """The parameters a continued fit applies when they changed."""
+    return {
+        "lr": est.lr,
+        "weight_decay": est.weight_decay,
+        "optimizer_kwargs": copy.deepcopy(est.optimizer_kwargs or {}),
+        "callbacks": est.callbacks,
+        "verbose": est.verbose,
+    }
+
+
+def _structure(est, device: torch.device) -> dict:
+    """The parameters the network and optimizer were built from."""
+    built = {
+        "module": est.module,
+        "module_kwargs": None if est.module_kwargs is None else dict(est.module_kwargs),
+        "optimizer": optimizer_class(est),
+        "device": str(device),
+    }
+    if est.module is None:
+        built["hidden_layer_sizes"] = check_hidden_layer_sizes(est.hidden_layer_sizes)
+        built["activation"] = est.activation
+        built["dropout"] = est.dropout
+        built["batch_norm"] = est.batch_norm
+    return built
+
+
+def _check_structure(est, net: Engine, device, partial_fit: bool) -> None:
+    before = getattr(net, "built_from", None)
+    if before is None:
+        return
+    now = _structure(est, device)
+    for key in sorted(before.keys() | now.keys()):
+        if not _same(before.get(key), now.get(key)):
+            how = (
+                "partial_fit continues the network of its first call"
+                if partial_fit
+                else "fit with warm_start=True continues the current network"
+            )
+            raise ValueError(
+                f"{key} changed from {before.get(key)!r} to {now.get(key)!r} "
+                f"since the network was built, but {how}. Build a new one with "
+                "warm_start=False (or on a clone of the estimator)."
+            )
+
+
+def _same(a, b) -> bool:
+    """Equal values (identical objects for modules, classes and callbacks)."""
+    if a is b:
+        return True
+    if isinstance(a, list) or callable(a) or callable(b):
+        return False  # callbacks lists, modules and factories: by identity
     try:
-        return net.initialize()
+        return bool(a == b)
+    except (TypeError, ValueError):  # e.g. arrays in module_kwargs
+        return False
+
+
+def check_callbacks(callbacks) -> None:
+    """Refuse the skorch callbacks that cannot work here, with the reason."""
+    for cb in callbacks or []:
+        cb = cb[1] if isinstance(cb, tuple) else cb
+        if isinstance(cb, InputShapeSetter):
+            raise ValueError(
+                "callbacks: InputShapeSetter is not needed and cannot work here: "
+                "the estimator builds the network for the data's n_features_in_ "
+                "(a module class is called with n_features_in=...)"
+            )
+
+
+def make_optimizer(est, factory: partial, module: torch.nn.Module):
+    """The optimizer for ``module``'s parameters, or a clear error naming the
+    parameters that it rejected."""
+    try:
+        return factory(module.parameters(), lr=est.lr)
     except (TypeError, ValueError) as exc:
         raise type(exc)(
             f"optimizer={est.optimizer!r} rejected optimizer_kwargs="
-            f"{est.optimizer_kwargs!r} (lr={est.lr!r}): {exc}"
+            f"{est.optimizer_kwargs!r} (lr={est.lr!r}, weight_decay="
+            f"{est.weight_decay!r}): {exc}"
         ) from exc
 
 
@@ -68,11 +187,6 @@ def use_cuda_graphs(est) -> bool:
 def build_module(est, n_outputs: int) -> torch.nn.Module:
     """The default MLP, or the user's ``module`` built for the data's sizes."""
     if est.module is None:
-        if est.batch_norm and est.batch_size == 1:
-            raise ValueError(
-                "batch_norm=True cannot train on batches of one row; "
-                "use batch_size >= 2"
-            )
         return make_mlp(
             est.n_features_in_,
             n_outputs,
@@ -86,8 +200,8 @@ def build_module(est, n_outputs: int) -> torch.nn.Module:
     )
 
 
-def optimizer_factory(est, device: torch.device) -> partial:
-    """The optimizer class with its keyword arguments; skorch adds ``lr``."""
+def optimizer_class(est) -> type[torch.optim.Optimizer]:
+    """The class named or given by the ``optimizer`` parameter."""
     cls = est.optimizer
     if isinstance(cls, str):
         cls = OPTIMIZERS[cls]
@@ -96,6 +210,12 @@ def optimizer_factory(est, device: torch.device) -> partial:
             f"optimizer must be one of {sorted(OPTIMIZERS)} or a "
             f"torch.optim.Optimizer subclass, got {est.optimizer!r}"
         )
+    return cls
+
+
+def optimizer_factory(est, device: torch.device) -> partial:
+    """The optimizer class with its keyword arguments; skorch adds ``lr``."""
+    cls = optimizer_class(est)
     reserved = {"params", "lr", "weight_decay"} & set(est.optimizer_kwargs or {})
     if reserved:
         raise ValueError(

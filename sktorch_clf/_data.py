@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import threading
 import warnings
 from collections.abc import Iterator
 
@@ -10,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.utils import check_random_state
+from threadpoolctl import ThreadpoolController
 
 
 def as_float_tensor(X) -> torch.Tensor | sp.csr_matrix:
@@ -96,31 +99,56 @@ def draw_seed(random_state) -> int:
     return int(check_random_state(random_state).randint(0, 2**31 - 1))
 
 
+# Torch's default generators are process-wide: sections that seed and draw
+# from them (building a network, training one that uses dropout) hold this
+# lock, so that concurrent fits in threads each draw their own stream.
+_GLOBAL_RNG = threading.RLock()
+
+
 @contextlib.contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Seed torch inside, restoring the caller's global RNG state after."""
-    cuda_devices = (
-        list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    )
-    with torch.random.fork_rng(devices=cuda_devices):
-        torch.manual_seed(seed)
+def seeded(seed: int, device: torch.device) -> Iterator[None]:
+    """Seed torch's default generators inside, restoring the caller's state
+    after; concurrent sections in other threads wait.
+
+    Only the CPU generator and, for a CUDA ``device``, that device's are
+    seeded and restored: a CPU fit never initialises CUDA.
+    """
+    devices = []
+    if device.type == "cuda":
+        devices = [device.index if device.index is not None else 0]
+    with _GLOBAL_RNG, torch.random.fork_rng(devices=devices):
+        torch.default_generator.manual_seed(seed)
+        for index in devices:
+            with torch.cuda.device(index):
+                torch.cuda.manual_seed(seed)
         yield
+
+
+def local_generator(seed: int) -> torch.Generator:
+    """A CPU generator of its own (shuffling draws from it, not torch's
+    global one)."""
+    return torch.Generator().manual_seed(seed)
 
 
 @contextlib.contextmanager
 def at_most_threads(n: int | None) -> Iterator[None]:
-    """At most ``n`` torch intra-op threads inside (None: unchanged).
+    """At most ``n`` OpenMP threads for torch's operations in the calling
+    thread only (None: unchanged).
 
-    ``torch.set_num_threads`` acts on the calling thread's OpenMP and MKL
-    settings (and the default of threads started meanwhile); it is restored
-    on the way out.
+    ``torch.set_num_threads`` would also set the default that every thread
+    starting to use torch meanwhile keeps for good. The OpenMP runtime's own
+    per-thread setting (through threadpoolctl) limits this thread alone and
+    is restored on the way out; where no OpenMP runtime is found nothing is
+    limited.
     """
-    before = torch.get_num_threads()
-    if n is None or n >= before:
+    if n is None or n >= torch.get_num_threads():
         yield
         return
-    torch.set_num_threads(n)
-    try:
+    with _openmp().limit(limits=n):
         yield
-    finally:
-        torch.set_num_threads(before)
+
+
+@functools.cache
+def _openmp() -> ThreadpoolController:
+    """The OpenMP runtimes loaded in this process (torch's among them)."""
+    return ThreadpoolController().select(user_api="openmp")

@@ -10,7 +10,14 @@ import numpy as np
 import torch
 from sklearn.utils import check_array
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EpochTimer, LRScheduler, PrintLog
+from skorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    EpochTimer,
+    LRScheduler,
+    PrintLog,
+)
+from skorch.dataset import Dataset
 from skorch.utils import TeeGenerator
 
 from ._data import as_float_tensor, at_most_threads, take_rows
@@ -19,12 +26,14 @@ from ._graph import GraphStep
 from ._stopping import StopRule
 
 
-class TensorData:
+class TensorData(Dataset):
     """Training data converted once per fit: features, targets, weights.
 
     ``X`` is a CPU or device tensor, or a scipy CSR matrix densified one
     batch at a time; ``y`` and the optional per-sample weights ``w`` are
-    tensors on the training device.
+    tensors on the training device. A skorch ``Dataset`` (with ``X`` and
+    ``y``) for the callbacks that read one, such as ``EpochScoring`` with
+    ``use_caching=False``; batches are never drawn row by row from it.
     """
 
     def __init__(
@@ -39,10 +48,11 @@ class TensorData:
     def __len__(self) -> int:
         return self.X.shape[0]
 
-    def shuffled(self) -> TensorData:
-        """The same data in a random order (torch's global RNG): the small
-        targets and weights are permuted now, X's rows one batch at a time."""
-        order = torch.randperm(len(self)).to(self.device)
+    def shuffled(self, generator: torch.Generator | None) -> TensorData:
+        """The same data in a random order drawn from ``generator`` (a CPU
+        generator): the small targets and weights are permuted now, X's
+        rows one batch at a time."""
+        order = torch.randperm(len(self), generator=generator).to(self.device)
         y = None if self.y is None else self.y[order]
         w = None if self.w is None else self.w[order]
         return TensorData(self.X, y, self.device, w, order)
@@ -60,14 +70,21 @@ class TensorData:
 class BatchIterator:
     """Mini-batches sliced from a :class:`TensorData`, shuffled if asked.
 
-    Shuffling draws from torch's global RNG, which the estimator seeds
-    from ``random_state`` (and restores) around each fit.
+    Shuffling draws from ``generator``, the fit's own generator seeded from
+    ``random_state`` (torch's global one when None).
     """
 
-    def __init__(self, data: TensorData, batch_size: int, shuffle: bool):
+    def __init__(
+        self,
+        data: TensorData,
+        batch_size: int,
+        shuffle: bool,
+        generator: torch.Generator | None = None,
+    ):
         self.data = data
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.generator = generator
 
     def _bounds(self) -> list[int]:
         """Batch edges; a last batch of one row joins the previous batch
@@ -82,7 +99,7 @@ class BatchIterator:
         return len(self._bounds()) - 1
 
     def __iter__(self):
-        data = self.data.shuffled() if self.shuffle else self.data
+        data = self.data.shuffled(self.generator) if self.shuffle else self.data
         for start, stop in itertools.pairwise(self._bounds()):
             yield data.batch(slice(start, stop))
 
@@ -90,6 +107,11 @@ class BatchIterator:
 def _with_weight(y_true) -> tuple:
     """``(y, weight)`` of a batch's targets; weight is None when unweighted."""
     return y_true if isinstance(y_true, tuple) else (y_true, None)
+
+
+def _without_weight(batch: tuple) -> tuple:
+    """A batch as skorch's callbacks expect it, ``(X, y)``."""
+    return batch[0], _with_weight(batch[1])[0]
 
 
 def _listens(callback: Callback, name: str) -> bool:
@@ -121,17 +143,39 @@ class Engine(NeuralNet):
     step (:class:`GraphStep`); ``graph_replays`` counts them in a fit.
     """
 
+    # per-fit state, set by train() and _find_hooks(); these class-level
+    # defaults hold before a first fit and after loading or unpickling
+    fast_step = direct_step = graph_step = None
+    batch_hooks = True
+    grad_hook = False
+    record_batches = False
+    shuffle_generator = None
+    graph_replays = 0
+    graph_failed = False
+    stopped_by_callback = False
+    epoch_open = False
+
     def __init__(
-        self, module, criterion, *, flatten_output=False, cuda_graphs=True, **net_params
+        self,
+        module,
+        criterion,
+        *,
+        flatten_output=False,
+        cuda_graphs=True,
+        threshold=0.5,
+        n_classes=2,
+        **net_params,
     ):
         super().__init__(module, criterion, **net_params)
         self.flatten_output = flatten_output
+        self.n_classes = n_classes
         self.cuda_graphs = cuda_graphs
+        self.threshold = threshold
 
     def __getstate__(self):
         """Without the per-fit shortcuts (a mid-fit ``Checkpoint`` pickle)."""
         state = super().__getstate__()
-        for key in ("fast_step", "direct_step", "graph_step"):
+        for key in ("fast_step", "direct_step", "graph_step", "shuffle_generator"):
             state.pop(key, None)
         return state
 
@@ -150,18 +194,24 @@ class Engine(NeuralNet):
         valid: TensorData | None,
         epochs: int,
         stop_rule: StopRule | None = None,
+        shuffle: torch.Generator | None = None,
     ) -> bool:
         """Run up to ``epochs`` epochs; return True if interrupted by Ctrl-C.
 
         On ``KeyboardInterrupt`` the model keeps the weights reached so far,
-        as in skorch. A ``stop_rule`` ends training early and may restore
-        the weights of its best epoch.
+        as in skorch, and the history keeps the epochs that completed. A
+        ``stop_rule`` ends training early and may restore the weights of its
+        best epoch; so may skorch's ``EarlyStopping``. ``shuffle`` is the
+        generator the batch order is drawn from.
         """
         self.check_training_readiness()
-        self.notify("on_train_begin", X=train, y=None)
+        self.shuffle_generator = shuffle
         self.graph_replays = 0
         self.graph_failed = False  # a failed recording is not retried
+        self.stopped_by_callback = False
+        self.notify("on_train_begin", X=train, y=None)
         interrupted = False
+        epochs_before = len(self.history)
         try:
             threads = step_threads(self.module_, self.batch_size, self.device)
             with at_most_threads(threads):
@@ -175,11 +225,14 @@ class Engine(NeuralNet):
                 f"smaller network). torch said: {exc}"
             ) from exc
         finally:
-            if getattr(self, "graph_step", None) is not None:
+            self._drop_unfinished_epoch(epochs_before)
+            if self.graph_step is not None:
                 # release the gradients in the graph's memory pool
                 self.optimizer_.zero_grad(set_to_none=True)
             # they hold the module's layers and optimizer state: not pickled
             self.fast_step = self.direct_step = self.graph_step = None
+            self.shuffle_generator = None
+        self._check_finite_weights()
         if stop_rule is not None:
             stop_rule.restore_best(self.module_)
         self.notify("on_train_end", X=train, y=None)
@@ -190,16 +243,52 @@ class Engine(NeuralNet):
         batches_valid = None if valid is None else self.get_iterator(valid)
         on_epoch = {"dataset_train": train, "dataset_valid": valid}
         for _ in range(epochs):
+            self.epoch_open = True
             self.notify("on_epoch_begin", **on_epoch)
             self._find_hooks()  # after the callbacks' epoch start (e.g. Freezer)
             self.run_single_epoch(batches_train, True, "train", step_fn=self.train_step)
             self.run_single_epoch(
                 batches_valid, False, "valid", step_fn=self.validation_step
             )
-            self.notify("on_epoch_end", **on_epoch)
+            self.epoch_open = False  # its losses are recorded
+            if self._end_epoch(on_epoch):
+                self.stopped_by_callback = True
+                break
             if stop_rule is not None and stop_rule.should_stop(self):
                 break
-        self._check_finite_weights()
+
+    def _end_epoch(self, on_epoch: dict) -> bool:
+        """Notify the end of an epoch; True if a callback stopped training.
+
+        skorch's ``EarlyStopping`` stops by raising ``KeyboardInterrupt``
+        once it has missed ``patience`` epochs: that is a stop, not a Ctrl-C.
+        """
+        try:
+            self.notify("on_epoch_end", **on_epoch)
+        except KeyError as exc:  # skorch's History names the missing key
+            raise ValueError(
+                f"A callback read from the history what this fit does not record "
+                f"({exc.args[0]}). Each epoch records train_loss and, with "
+                "early_stopping=True, valid_loss and valid_acc (e.g. skorch's "
+                "EarlyStopping monitors valid_loss: set early_stopping=True or "
+                "monitor='train_loss')."
+            ) from exc
+        except KeyboardInterrupt:
+            if not any(
+                isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
+                for _, cb in self.callbacks_
+            ):
+                raise
+            return True
+        return False
+
+    def _drop_unfinished_epoch(self, epochs_before: int) -> None:
+        """Remove the history row of an epoch that an interrupt or an error
+        cut short, so that the history holds completed epochs only."""
+        history = self.history
+        if self.epoch_open and len(history) > epochs_before:
+            del history[-1]
+        self.epoch_open = False
 
     def _check_finite_weights(self) -> None:
         """The last step's update is not covered by the epoch loss check."""
@@ -224,6 +313,9 @@ class Engine(NeuralNet):
             return any(_listens(cb, name) for _, cb in self.callbacks_)
 
         self.batch_hooks = hooked("on_batch_begin") or hooked("on_batch_end")
+        self.record_batches = any(
+            not isinstance(cb, EpochTimer | PrintLog) for _, cb in self.callbacks_
+        )
         self.grad_hook = hooked("on_grad_computed")
         self.fast_step = MLPStep.maybe(
             self.module_, self.criterion_, self.flatten_output
@@ -262,7 +354,10 @@ class Engine(NeuralNet):
         if self.grad_hook:
             params = TeeGenerator(self.get_all_learnable_params())
             self.notify(
-                "on_grad_computed", named_parameters=params, batch=batch, training=True
+                "on_grad_computed",
+                named_parameters=params,
+                batch=_without_weight(batch),
+                training=True,
             )
         direct = getattr(self, "direct_step", None)
         if direct is not None and direct.optimizer is self.optimizer_:
@@ -280,13 +375,17 @@ class Engine(NeuralNet):
         return {"loss": loss, "y_pred": y_pred}
 
     def get_iterator(self, dataset, training=False):
-        return BatchIterator(dataset, self.batch_size, shuffle=training)
+        return BatchIterator(
+            dataset, self.batch_size, shuffle=training, generator=self.shuffle_generator
+        )
 
     def get_dataset(self, X, y=None):
         """Our :class:`TensorData`, or, for skorch's own ``net_.forward(X)``
         and ``net_.predict_proba(X)``, X validated and wrapped the same way."""
         if isinstance(X, TensorData):
             return X
+        if isinstance(X, torch.Tensor):  # a TensorData's X, e.g. for scoring
+            return TensorData(X, None, torch.device(self.device))
         X = as_float_tensor(check_array(X, accept_sparse="csr", dtype=np.float32))
         y = None if y is None else torch.as_tensor(np.asarray(y))
         return TensorData(X, y, torch.device(self.device))
@@ -301,11 +400,15 @@ class Engine(NeuralNet):
             return (self.criterion_(y_pred, y_true) * weight).mean()
         return self.criterion_(y_pred, y_true).mean()
 
+    def _positive(self, logits: torch.Tensor) -> torch.Tensor:
+        """Binary decisions as ``predict`` makes them: ``p >= threshold``."""
+        return torch.sigmoid(logits.double()) >= self.threshold
+
     def _hits(self, y_pred: torch.Tensor, y_true) -> tuple[torch.Tensor, torch.Tensor]:
         """Correct predictions and total weight of a batch (for accuracy)."""
         y, weight = _with_weight(y_true)
         if self.flatten_output:
-            hits = (y_pred >= 0) == (y >= 0.5)
+            hits = self._positive(y_pred) == (y >= 0.5)
         else:
             hits = y_pred.argmax(dim=1) == y
         hits = hits.to(y_pred.dtype)
@@ -322,10 +425,11 @@ class Engine(NeuralNet):
         weight_sum = torch.zeros((), device=self.device)
         n_seen = batch_count = 0
         self._set_training(training)
-        hooks = getattr(self, "batch_hooks", True)
+        hooks, record = self.batch_hooks, self.record_batches
         for batch in iterator:
+            seen = _without_weight(batch)  # what callbacks see: (X, y)
             if hooks:
-                self.notify("on_batch_begin", batch=batch, training=training)
+                self.notify("on_batch_begin", batch=seen, training=training)
             else:  # what notify's own NeuralNet.on_batch_begin would do
                 self.history.new_batch()
             step = step_fn(batch, **fit_params)
@@ -337,8 +441,11 @@ class Engine(NeuralNet):
                 weight_sum += weight
             n_seen += size
             batch_count += 1
+            if record:  # per-batch history, read by skorch's scoring callbacks
+                self.history.record_batch(prefix + "_loss", step["loss"].item())
+                self.history.record_batch(prefix + "_batch_size", size)
             if hooks:
-                self.notify("on_batch_end", batch=batch, training=training, **step)
+                self.notify("on_batch_end", batch=seen, training=training, **step)
         loss = loss_sum.item() / n_seen
         if not math.isfinite(loss):
             raise ValueError(
@@ -359,10 +466,53 @@ class Engine(NeuralNet):
         self.history.record(key, loss)
         self.history.record(key + "_best", not earlier or loss < min(earlier))
 
-    def predict(self, X):
-        """Encoded class indices, so that skorch's ``EpochScoring`` with
-        scikit-learn scorers (e.g. 'accuracy') compares like with like."""
+    # -- what skorch's scoring callbacks call --------------------------------
+    # They score with scikit-learn scorers on the encoded targets: the engine
+    # answers as a classifier of the classes 0 .. n_classes - 1.
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        return tags
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return np.arange(self.n_classes)
+
+    def _logits(self, X) -> torch.Tensor:
         logits = self.forward(X)
+        return logits.double() if logits.dtype != torch.float64 else logits
+
+    def predict(self, X):
+        """Encoded class indices, as ``predict`` of the estimator decides:
+        binary ``p >= threshold``, else the argmax."""
+        logits = self._logits(X)
         if self.flatten_output:
-            return (logits >= 0).long().numpy()
+            return self._positive(logits).long().numpy()
         return logits.argmax(dim=1).numpy()
+
+    def predict_proba(self, X):
+        """Class probabilities (binary: two columns), as the estimator's."""
+        logits = self._logits(X)
+        if self.flatten_output:
+            pair = [torch.sigmoid(-logits), torch.sigmoid(logits)]
+            return torch.stack(pair, dim=1).numpy()
+        return torch.softmax(logits, dim=1).numpy()
+
+    # -- what the estimator does instead -----------------------------------
+    def fit(self, X, y=None, **fit_params):
+        raise _use_the_estimator("fit")
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        raise _use_the_estimator("partial_fit")
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        raise _use_the_estimator("fit")
+
+
+def _use_the_estimator(method: str) -> NotImplementedError:
+    return NotImplementedError(
+        f"net_.{method}() is not supported: net_ is the engine the estimator "
+        f"trains with (its inputs are prepared by the estimator); call the "
+        f"estimator's {method}() instead, e.g. clf.{method}(X, y)"
+    )

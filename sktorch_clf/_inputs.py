@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 import pandas as pd
-from pandas.api.types import is_bool_dtype, is_numeric_dtype
+from pandas.api.types import (
+    is_bool_dtype,
+    is_datetime64_any_dtype,
+    is_numeric_dtype,
+    is_timedelta64_dtype,
+)
 from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import validate_data
@@ -32,10 +39,24 @@ def validate_X(est, X, y=None, *, reset: bool):
 
 
 def check_numeric_columns(X) -> None:
-    """Name the non-numeric columns of a DataFrame in a clear error."""
+    """Name the non-numeric columns of a DataFrame in a clear error, and
+    refuse dates and durations (numpy would turn them into nanoseconds)."""
+    if getattr(getattr(X, "dtype", None), "kind", None) in ("m", "M"):
+        raise ValueError(
+            f"X must be numeric, but it holds {X.dtype} values (dates or "
+            "durations); convert them to numbers first, e.g. days since a "
+            "reference date"
+        )
     dtypes = getattr(X, "dtypes", None)
     if dtypes is None or not hasattr(dtypes, "items"):
         return
+    dates = [col for col, dt in dtypes.items() if _is_date(dt)]
+    if dates:
+        raise ValueError(
+            f"X must be numeric, but columns {dates} hold dates or durations "
+            f"(dtypes {[str(dtypes[c]) for c in dates]}); convert them to "
+            "numbers first, e.g. days since a reference date or the year"
+        )
     bad = [
         col
         for col, dt in dtypes.items()
@@ -47,6 +68,10 @@ def check_numeric_columns(X) -> None:
             f"{[str(dtypes[c]) for c in bad]}). Encode them first, e.g. with "
             "OneHotEncoder or OrdinalEncoder in a ColumnTransformer."
         )
+
+
+def _is_date(dtype) -> bool:
+    return is_datetime64_any_dtype(dtype) or is_timedelta64_dtype(dtype)
 
 
 def _not_numbers(column) -> bool:
@@ -93,8 +118,14 @@ def encode_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
 def training_weights(
     sample_weight, class_weight, X, y: np.ndarray, classes: np.ndarray, partial: bool
 ) -> np.ndarray | None:
-    """``sample_weight`` times the ``class_weight`` of each label, scaled to
-    mean 1 (so the loss keeps its scale); None when neither is given."""
+    """``sample_weight`` times the ``class_weight`` of each label; None when
+    neither is given.
+
+    ``fit`` scales them to mean 1 (so the loss keeps its scale whatever the
+    weights' unit). ``partial_fit`` uses them as given, as
+    ``SGDClassifier.partial_fit`` does, so that weights keep their relative
+    scale from one call (one chunk) to the next.
+    """
     if partial and class_weight == "balanced":
         raise ValueError(
             "class_weight='balanced' is not supported by partial_fit, whose "
@@ -114,22 +145,29 @@ def training_weights(
             "The combined sample_weight and class_weight are all zero: "
             "no sample would be trained on"
         )
-    return sample_weight / sample_weight.mean()
+    return sample_weight if partial else sample_weight / sample_weight.mean()
 
 
 def _class_sample_weight(class_weight, y: np.ndarray, classes: np.ndarray):
     """Per-sample weights from ``class_weight`` (None, 'balanced' or a dict)."""
     if class_weight is None:
         return None
-    if isinstance(class_weight, dict):
-        unknown = [label for label in class_weight if label not in set(classes)]
-        if unknown:
+    if not isinstance(class_weight, dict):
+        return compute_sample_weight(class_weight, y)
+    unknown = [label for label in class_weight if label not in set(classes)]
+    if unknown:
+        raise ValueError(
+            f"class_weight has labels {unknown} that are not in classes_ "
+            f"{classes.tolist()}"
+        )
+    for label, value in class_weight.items():
+        ok = isinstance(value, Real) and not isinstance(value, bool)
+        if not (ok and np.isfinite(value) and value >= 0):
             raise ValueError(
-                f"class_weight has labels {unknown} that are not in classes_ "
-                f"{classes.tolist()}"
+                "class_weight values must be finite non-negative numbers, got "
+                f"{value!r} for label {label!r}"
             )
-        return np.array([class_weight.get(label, 1.0) for label in y], dtype=float)
-    return compute_sample_weight(class_weight, y)
+    return np.array([class_weight.get(label, 1.0) for label in y], dtype=float)
 
 
 def validation_split(X, y, weights, fraction: float, seed: int):
@@ -151,6 +189,13 @@ def validation_split(X, y, weights, fraction: float, seed: int):
             f"of {len(y)} samples stratified by class: {exc}"
         ) from exc
     train, valid = np.sort(train), np.sort(valid)
+    if weights is not None and not weights[valid].sum() > 0:
+        raise ValueError(
+            "early_stopping set aside a validation split whose samples all "
+            "have zero weight (sample_weight times class_weight), so its "
+            "accuracy is undefined; give those samples weight, or use "
+            "early_stopping=False"
+        )
 
     def part(rows):
         w = None if weights is None else weights[rows]

@@ -150,3 +150,57 @@ def check_module_output(
     finally:
         module.train(was_training)
     check_logits(out, sample.shape[0], n_outputs, "module")
+
+
+_BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
+
+
+def check_batch_rows(module: nn.Module, n_rows: int, batch_size: int) -> None:
+    """Batch normalisation cannot train on a batch of one row: say so
+    clearly instead of torch's error in the middle of an epoch."""
+    if not any(isinstance(m, _BATCH_NORMS) for m in module.modules()):
+        return
+    what = "batch normalisation (batch_norm=True or a BatchNorm layer)"
+    if n_rows < 2:
+        raise ValueError(
+            f"The network uses {what}, which cannot train on a single row, "
+            f"but X has {n_rows} row; pass at least 2 rows per fit or "
+            "partial_fit call"
+        )
+    if batch_size < 2:
+        raise ValueError(
+            f"The network uses {what}, which cannot train on batches of one "
+            f"row; use batch_size >= 2, got batch_size={batch_size}"
+        )
+
+
+# Layers that draw no random numbers (in training mode either).
+_DETERMINISTIC = (
+    nn.Sequential,
+    nn.Linear,
+    nn.Identity,
+    nn.Flatten,
+    nn.LayerNorm,
+    *_BATCH_NORMS,
+    *ACTIVATIONS.values(),
+)
+_DROPOUTS = (
+    nn.Dropout,
+    nn.Dropout1d,
+    nn.Dropout2d,
+    nn.Dropout3d,
+    nn.AlphaDropout,
+    nn.FeatureAlphaDropout,
+)
+
+
+def draws_random_numbers(module: nn.Module) -> bool:
+    """Whether training ``module`` may draw from torch's global generator:
+    False only for networks built of layers known not to (no dropout; a
+    custom module's ``forward`` could do anything)."""
+    for m in module.modules():
+        if type(m) in _DROPOUTS and m.p == 0:
+            continue
+        if type(m) not in _DETERMINISTIC:
+            return True
+    return False

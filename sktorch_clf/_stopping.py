@@ -63,9 +63,9 @@ class StopRule:
 
 def warn_about_training(est, stop_rule, interrupted: bool, stacklevel: int) -> None:
     """Warn about a diverged, interrupted or unconverged fit of ``est``."""
-    last = est.loss_curve_[-1]
+    last = est.loss_curve_[-1] if est.loss_curve_ else None
     chance = np.log(len(est.classes_))  # the loss of always guessing evenly
-    if last > _DIVERGED * chance:
+    if last is not None and last > _DIVERGED * chance:
         warnings.warn(
             f"Training diverged: the last training loss {last:.3g} is far above "
             f"the {chance:.3g} of guessing; the probabilities are not to be "
@@ -76,18 +76,22 @@ def warn_about_training(est, stop_rule, interrupted: bool, stacklevel: int) -> N
         )
     if interrupted:
         warnings.warn(
-            f"Training was interrupted (KeyboardInterrupt) after {est.n_iter_} "
-            "epochs; the model keeps the weights it had reached.",
+            "Training was interrupted (KeyboardInterrupt) after "
+            f"{est.n_iter_} completed epochs; the model keeps the weights it "
+            "had reached.",
             UserWarning,
             stacklevel=stacklevel,
         )
-    elif stop_rule is not None and not stop_rule.stopped:
+    elif stop_rule is not None and not (
+        stop_rule.stopped or est.net_.stopped_by_callback
+    ):
+        advice = "" if est.early_stopping else ", or use early_stopping=True"
         warnings.warn(
             f"Maximum number of epochs ({est.max_epochs}) reached and the "
             f"optimization hasn't converged yet: the {stop_rule.monitor} still "
             f"improved by more than tol={est.tol} within the last "
-            f"{est.n_iter_no_change} epochs. Increase max_epochs or lr, or use "
-            "early_stopping=True.",
+            f"{est.n_iter_no_change} epochs. Increase max_epochs or lr"
+            f"{advice}.",
             ConvergenceWarning,
             stacklevel=stacklevel,
         )

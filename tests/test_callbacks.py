@@ -74,7 +74,7 @@ def test_callbacks_are_copied_not_modified(binary_data):
 def test_keyboard_interrupt_leaves_a_fitted_model(binary_data):
     X, y = binary_data
     clf = TorchMulticlassClassifier(max_epochs=50, callbacks=[InterruptAt(3)])
-    with pytest.warns(UserWarning, match="interrupted .* after 3 epochs"):
+    with pytest.warns(UserWarning, match="interrupted .* after 3 completed epochs"):
         clf.fit(X, y)
     assert clf.n_iter_ == 3
     assert clf.predict_proba(X).shape == (300, 2)
