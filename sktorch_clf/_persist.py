@@ -1,16 +1,16 @@
 """A safe model file: weights in safetensors, everything else as typed JSON.
 
+This module owns the file format: the header's layout, the format versions
+and their readers, the checks on the fitted state, the weights (tied tensors
+stored once), and :func:`save` / :func:`load`. How parameter values become
+JSON and back is :mod:`._typed_json`'s.
+
 Loading never unpickles and never imports or calls anything the file names:
 the estimator class comes from a fixed list, the default MLP is rebuilt from
 its (validated) parameters, classes stored by name are looked up in a fixed
 allow-list, and a custom network must be passed by the caller. Weights must
 match the rebuilt network key for key and shape for shape. Both parts live in
 one ``.safetensors`` file: the JSON is stored in the header's metadata.
-
-The JSON values keep their Python types through a small encoding: ``None``,
-bools, ints, finite floats, strings and lists are plain JSON; anything else
-is a one-key object whose key is a tag (``$tuple``, ``$dict``, ``$float``,
-``$np``, ``$ndarray``, ``$RandomState``, ``$class``).
 
 Format versions: version 2 is written; files of version 1 are upgraded to
 version 2 when read (:func:`_from_v1`), and a newer version asks for an
@@ -19,19 +19,25 @@ upgrade of the package.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import math
-import re
+import os
 import warnings
 from collections import Counter
+from typing import TYPE_CHECKING
 
-import numpy as np
 import sklearn
 import torch
 
 from ._data import resolve_device, seeded
 from ._engine import TensorData
-from ._network import ACTIVATIONS, check_hidden_layer_sizes
+from ._network import check_hidden_layer_sizes
+from ._typed_json import MAX_DEPTH, decode, depth, encode, expect_list
+
+if TYPE_CHECKING:
+    from ._base import BaseTorchClassifier
+
+StrPath = str | os.PathLike
 
 FORMAT = "sktorch_clf"
 VERSION = 2
@@ -51,30 +57,10 @@ _FITTED_OPTIONAL = {
     "best_loss": None,  # None: the lowest of loss_curve
     "seed": 0,
 }
-_OPTIMIZER_NAMES = (
-    "ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax",
-    "LBFGS", "NAdam", "RAdam", "RMSprop", "Rprop", "SGD", "SparseAdam",
-)  # fmt: skip
-# The only classes a file can name: torch's optimizers and our activations.
-CLASSES = {
-    **{
-        f"torch.optim.{name}": getattr(torch.optim, name)
-        for name in _OPTIMIZER_NAMES
-        if hasattr(torch.optim, name)
-    },
-    **{f"torch.nn.{cls.__name__}": cls for cls in ACTIVATIONS.values()},
-}
-# dtype names a file may use: bool, ints, floats (<= 64 bits), str, object,
-# datetime64 / timedelta64 with their unit
-_DTYPE = re.compile(
-    r"[<>|=]?(?:[biuf][1248]|U\d{1,6}|O|[Mm]8(\[\d{0,6}[a-zA-Z]{1,2}\])?)"
-)
-_DTYPE_KINDS = "biufUOMm"
-_MAX_DEPTH = 100  # how deeply a header's JSON may nest
-_ITEM_TYPES = {"b": (bool,), "i": (int,), "u": (int,), "f": (int, float), "U": (str,)}
 
 
-def _safetensors():
+def _safetensors() -> tuple:
+    """safetensors' ``safe_open`` and ``save_file``, imported when needed."""
     try:
         from safetensors import safe_open
         from safetensors.torch import save_file
@@ -87,6 +73,7 @@ def _safetensors():
 
 
 def versions() -> dict:
+    """The versions of the packages a file records (and ``load`` compares)."""
     from . import __version__
 
     return {
@@ -96,185 +83,8 @@ def versions() -> dict:
     }
 
 
-# -- typed JSON ---------------------------------------------------------------
-def encode(value, where: str):
-    """``value`` as JSON that :func:`decode` turns back into an equal value of
-    the same type; ``TypeError`` naming ``where`` for anything else."""
-    kind = type(value)
-    if value is None or kind in (bool, int, str):
-        return value
-    if kind is float:
-        return value if math.isfinite(value) else {"$float": repr(value)}
-    if kind is list:
-        return [encode(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if kind is tuple:
-        return {"$tuple": [encode(v, f"{where}[{i}]") for i, v in enumerate(value)]}
-    if kind is dict:
-        return {
-            "$dict": [
-                [encode(k, f"{where} (key {k!r})"), encode(v, f"{where}[{k!r}]")]
-                for k, v in value.items()
-            ]
-        }
-    if isinstance(value, np.generic):
-        dtype = _dtype_name(value.dtype, where, kinds="biufUMm")
-        return {"$np": [dtype, _encode_items(np.asarray(value).reshape(1), where)[0]]}
-    if kind is np.ndarray:
-        dtype = _dtype_name(value.dtype, where, kinds=_DTYPE_KINDS)
-        items = _encode_items(value.reshape(-1), where)
-        return {"$ndarray": [dtype, list(value.shape), items]}
-    if kind is np.random.RandomState:
-        return {"$RandomState": _random_state(value, where)}
-    if isinstance(value, type):
-        names = [name for name, cls in CLASSES.items() if cls is value]
-        if not names:
-            raise TypeError(
-                f"save() cannot store {where}={value!r}: only the classes "
-                f"{sorted(CLASSES)} are stored (by name); other code cannot be "
-                "stored safely"
-            )
-        return {"$class": names[0]}
-    raise TypeError(
-        f"save() cannot store {where}: values of type {kind.__name__} are not "
-        f"supported (got {value!r})"
-    )
-
-
-def _dtype_name(dtype: np.dtype, where: str, kinds: str) -> str:
-    name = dtype.str
-    if dtype.kind not in kinds or not _DTYPE.fullmatch(name):
-        raise TypeError(
-            f"save() cannot store {where}: values of dtype {dtype} are not "
-            "supported (booleans, integers, floats, strings, datetime64, "
-            "timedelta64 and, in arrays, objects are)"
-        )
-    return name
-
-
-def _encode_items(flat: np.ndarray, where: str) -> list:
-    kind = flat.dtype.kind
-    if kind in "Mm":
-        return flat.view(np.int64).tolist()  # exact, whatever the unit
-    if kind == "O":
-        return [encode(v, f"{where}[{i}]") for i, v in enumerate(flat)]
-    return [encode(v, where) for v in flat.tolist()]  # Python bool/int/float/str
-
-
-def _random_state(rng: np.random.RandomState, where: str) -> list:
-    state = rng.get_state(legacy=True)
-    if not isinstance(state, tuple) or state[0] != "MT19937":
-        raise TypeError(
-            f"save() cannot store {where}: only a RandomState of the MT19937 "
-            "generator is supported"
-        )
-    _, keys, pos, has_gauss, gauss = state
-    return [keys.tolist(), int(pos), int(has_gauss), encode(float(gauss), where)]
-
-
-def decode(data, where: str):
-    """The value :func:`encode` wrote; ``ValueError`` naming ``where`` on
-    anything it would not have written."""
-    if data is None or type(data) in (bool, int, str, float):
-        return data
-    if type(data) is list:
-        return [decode(v, f"{where}[{i}]") for i, v in enumerate(data)]
-    if type(data) is dict and len(data) == 1:
-        ((tag, body),) = data.items()
-        if tag in _DECODERS:
-            try:
-                return _DECODERS[tag](body, where)
-            except (TypeError, ValueError, OverflowError, KeyError) as exc:
-                raise ValueError(f"{where}: invalid {tag} value: {exc}") from None
-    raise ValueError(f"{where}: unsupported value {str(data)[:80]}")
-
-
-def _decode_float(body, where):
-    if body not in ("nan", "inf", "-inf"):
-        raise ValueError(f"{body!r} is not nan, inf or -inf")
-    return float(body)
-
-
-def _decode_dict(body, where):
-    out = {}
-    for pair in _list(body):
-        key, value = _list(pair, 2)
-        key = decode(key, f"{where} (key)")
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = decode(value, f"{where}[{key!r}]")
-    return out
-
-
-def _decode_scalar(body, where):
-    dtype, item = _list(body, 2)
-    return _decode_array([dtype, [], [item]], where, kinds="biufUMm")[()]
-
-
-def _decode_array(body, where, kinds=_DTYPE_KINDS):
-    name, shape, items = _list(body, 3)
-    if not isinstance(name, str) or not _DTYPE.fullmatch(name):
-        raise ValueError(f"unsupported dtype {name!r}")
-    dtype = np.dtype(name)
-    if dtype.kind not in kinds:
-        raise ValueError(f"unsupported dtype {name!r}")
-    shape = tuple(_list(shape))
-    if not all(type(n) is int and n >= 0 for n in shape):
-        raise ValueError(f"invalid shape {list(shape)}")
-    items = _list(items, math.prod(shape))
-    if dtype.kind == "O":
-        array = np.empty(len(items), dtype=object)
-        array[:] = [decode(v, f"{where}[{i}]") for i, v in enumerate(items)]
-        return array.reshape(shape)
-    values = [decode(v, where) for v in items]
-    if dtype.kind in "Mm":
-        return np.array(values, dtype=np.int64).view(dtype).reshape(shape)
-    if not all(type(v) in _ITEM_TYPES[dtype.kind] for v in values):
-        raise ValueError(f"items that are not of dtype {name}")
-    array = np.array(values, dtype=dtype)
-    if dtype.kind != "f" and array.tolist() != values:
-        raise ValueError(f"items that do not fit dtype {name}")
-    return array.reshape(shape)
-
-
-def _decode_random_state(body, where):
-    keys, pos, has_gauss, gauss = _list(body, 4)
-    keys = _list(keys, 624)
-    if not all(type(k) is int and 0 <= k < 2**32 for k in keys):
-        raise ValueError("keys must be 624 ints in [0, 2**32)")
-    if type(pos) is not int or not 0 <= pos <= 624 or has_gauss not in (0, 1):
-        raise ValueError(f"invalid position {pos!r} or has_gauss {has_gauss!r}")
-    rng = np.random.RandomState()
-    state = ("MT19937", np.array(keys, dtype=np.uint32), pos, has_gauss)
-    rng.set_state((*state, float(decode(gauss, where))))
-    return rng
-
-
-def _decode_class(body, where):
-    if body not in CLASSES:
-        raise ValueError(f"{body!r} is not one of {sorted(CLASSES)}")
-    return CLASSES[body]
-
-
-def _list(value, length: int | None = None) -> list:
-    if type(value) is not list or (length is not None and len(value) != length):
-        want = "a list" if length is None else f"a list of {length} items"
-        raise ValueError(f"expected {want}, got {str(value)[:80]}")
-    return value
-
-
-_DECODERS = {
-    "$tuple": lambda body, where: tuple(decode(_list(body), where)),
-    "$dict": _decode_dict,
-    "$float": _decode_float,
-    "$np": _decode_scalar,
-    "$ndarray": _decode_array,
-    "$RandomState": _decode_random_state,
-    "$class": _decode_class,
-}
-
-
 # -- save ---------------------------------------------------------------------
-def save(est, path) -> None:
+def save(est: BaseTorchClassifier, path: StrPath) -> None:
     """Write fitted ``est`` to ``path`` (see :func:`load`)."""
     _, save_file = _safetensors()
     if type(est).__name__ not in _estimators():
@@ -303,24 +113,21 @@ def save(est, path) -> None:
     save_file(tensors, str(path), metadata={"sktorch_clf": metadata})
 
 
-def _history_rows(history) -> list:
+def _history_rows(history: list[dict]) -> list[dict]:
     """Each epoch's row without the per-batch lists; values the typed JSON
     cannot hold (a callback may record anything) are left out."""
     rows = []
     for row in history:
         kept = {}
         for key, value in row.items():
-            if key == "batches" or not isinstance(key, str):
-                continue
-            try:
-                kept[key] = encode(value, key)
-            except TypeError:
-                continue
+            if key != "batches" and isinstance(key, str):
+                with contextlib.suppress(TypeError):
+                    kept[key] = encode(value, key)
         rows.append(kept)
     return rows
 
 
-def _storage_key(t: torch.Tensor):
+def _storage_key(t: torch.Tensor) -> int | tuple:
     """Tensors with the same key are one tensor under two names."""
     if t.numel() == 0:
         return id(t)
@@ -357,7 +164,7 @@ def _tensors(state: dict) -> tuple[dict, dict]:
 
 
 # -- load ---------------------------------------------------------------------
-def load(path, *, module=None, device="cpu"):
+def load(path: StrPath, *, module=None, device: str = "cpu") -> BaseTorchClassifier:
     """Load a model written by ``save``; no code from the file runs.
 
     Parameters
@@ -376,6 +183,25 @@ def load(path, *, module=None, device="cpu"):
         A fitted estimator that predicts as the saved one did.
     """
     header, tensors = _read(path)
+    est = _new_estimator(header, module, path)
+    _set_params(est, header["params"], module, device, path)
+    try:
+        est._restore_fitted_state(_fitted(header["fitted"]))
+        history = _history(header["history"], est)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"{path} has invalid fitted attributes: {exc}") from exc
+    _build(est, resolve_device(device), path)
+    _load_weights(est, tensors, header["tied"], path)
+    est.net_.history.clear()
+    for row in history:
+        est.net_.history.append({"batches": [], **row})
+    _check_versions(header["versions"], path)
+    return est
+
+
+def _new_estimator(header: dict, module, path: StrPath) -> BaseTorchClassifier:
+    """An unfitted estimator of the stored class, once ``module`` is known
+    to be given exactly when the file holds a custom network."""
     estimators = _estimators()
     if header["estimator"] not in estimators:
         raise ValueError(f"unknown estimator {header['estimator']!r} in {path}")
@@ -386,32 +212,19 @@ def load(path, *, module=None, device="cpu"):
         )
     if module is not None and not header["custom_module"]:
         raise ValueError(f"{path} holds the default MLP: load it without module=")
-    est = estimators[header["estimator"]]()
-    _set_params(est, header["params"], module, device, path)
-    try:
-        est._restore_fitted_state(_fitted(header["fitted"]))
-        history = _history(header["history"], est)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise ValueError(f"{path} has invalid fitted attributes: {exc}") from exc
-    torch_device = resolve_device(device)
-    sample = TensorData(torch.zeros(2, est.n_features_in_), None, torch_device)
-    _build(est, sample, torch_device, path)
-    _load_weights(est, tensors, header["tied"], path)
-    est.net_.history.clear()
-    for row in history:
-        est.net_.history.append({"batches": [], **row})
-    _check_versions(header["versions"], path)
-    return est
+    return estimators[header["estimator"]]()
 
 
-def _estimators() -> dict:
+def _estimators() -> dict[str, type]:
     from ._binary import TorchBinaryClassifier
     from ._multiclass import TorchMulticlassClassifier
 
     return {c.__name__: c for c in (TorchBinaryClassifier, TorchMulticlassClassifier)}
 
 
-def _set_params(est, stored: dict, module, device: str, path) -> None:
+def _set_params(
+    est: BaseTorchClassifier, stored: dict, module, device: str, path: StrPath
+) -> None:
     known = set(est.get_params(deep=False)) - set(NOT_STORED)
     unknown = sorted(set(stored) - known)
     if unknown:
@@ -434,19 +247,20 @@ def _fitted(stored: dict) -> dict:
     return state
 
 
-def _history(rows, est) -> list:
+def _history(rows: object, est: BaseTorchClassifier) -> list[dict]:
     if rows is None:  # files without it: what the loss curve tells
         curve = est.loss_curve_
         return [{"epoch": i, "train_loss": v} for i, v in enumerate(curve, 1)]
-    rows = _list(rows, est.n_iter_)
+    rows = expect_list(rows, est.n_iter_)
     if not all(type(row) is dict for row in rows):
         raise ValueError("history rows must be objects")
     return [{k: decode(v, f"history[{k!r}]") for k, v in row.items()} for row in rows]
 
 
-def _build(est, sample: TensorData, device: torch.device, path) -> None:
+def _build(est: BaseTorchClassifier, device: torch.device, path: StrPath) -> None:
     from ._build import build_engine
 
+    sample = TensorData(torch.zeros(2, est.n_features_in_), None, device)
     # the network's initial weights are overwritten: draw them without
     # touching the caller's random state
     try:
@@ -456,7 +270,7 @@ def _build(est, sample: TensorData, device: torch.device, path) -> None:
         raise ValueError(f"cannot build the network of {path}: {exc}") from exc
 
 
-def _read(path):
+def _read(path: StrPath) -> tuple[dict, dict]:
     safe_open, _ = _safetensors()
     try:
         with safe_open(str(path), framework="pt", device="cpu") as f:
@@ -470,25 +284,12 @@ def _read(path):
         header = json.loads(metadata["sktorch_clf"])
     except (KeyError, json.JSONDecodeError, RecursionError) as exc:
         raise ValueError(f"{path} has no valid sktorch_clf header") from exc
-    if _depth(header) > _MAX_DEPTH:
-        raise ValueError(f"{path} has a header nested deeper than {_MAX_DEPTH}")
+    if depth(header) > MAX_DEPTH:
+        raise ValueError(f"{path} has a header nested deeper than {MAX_DEPTH}")
     return _current_header(header, path), tensors
 
 
-def _depth(data) -> int:
-    """How deeply lists and objects nest in ``data`` (without recursion)."""
-    deepest, todo = 0, [(data, 1)]
-    while todo:
-        item, depth = todo.pop()
-        deepest = max(deepest, depth)
-        if isinstance(item, dict):
-            todo.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            todo.extend((v, depth + 1) for v in item)
-    return deepest
-
-
-def _current_header(header, path) -> dict:
+def _current_header(header: object, path: StrPath) -> dict:
     """``header`` in the current format version, optional entries filled in."""
     if isinstance(header, dict) and header.get("format") == "sktorch_clf/1":
         header = _from_v1(header, path)
@@ -514,7 +315,9 @@ def _current_header(header, path) -> dict:
     return header
 
 
-def _check_keys(entry: dict, required: set, optional: set, prefix: str, path):
+def _check_keys(
+    entry: dict, required: set, optional: set, prefix: str, path: StrPath
+) -> None:
     unknown = {f"{prefix}{k}" for k in set(entry) - required - optional}
     missing = {f"{prefix}{k}" for k in required - set(entry)}
     if unknown or missing:
@@ -532,7 +335,7 @@ _V1_PARAMS = {
 }  # fmt: skip
 
 
-def _from_v1(header: dict, path) -> dict:
+def _from_v1(header: dict, path: StrPath) -> dict:
     """A version-1 header (plain JSON; no version key) as a version-2 one.
 
     Version 1 stored a fixed list of parameters as plain JSON (tuples as
@@ -567,13 +370,13 @@ def _from_v1(header: dict, path) -> dict:
     }
 
 
-def _v1_array(dtype, items):
+def _v1_array(dtype: object, items: object) -> dict | None:
     if items is None:
         return None
     return {"$ndarray": [dtype, [len(items)] if type(items) is list else None, items]}
 
 
-def _plain_v1(value):
+def _plain_v1(value: object) -> object:
     """A version-1 parameter value (plain JSON) in the typed encoding."""
     if isinstance(value, dict):
         return {"$dict": [[k, _plain_v1(v)] for k, v in value.items()]}
@@ -582,7 +385,9 @@ def _plain_v1(value):
     return value
 
 
-def _load_weights(est, tensors: dict, tied: dict, path) -> None:
+def _load_weights(
+    est: BaseTorchClassifier, tensors: dict, tied: dict, path: StrPath
+) -> None:
     module = est.module_
     state = module.state_dict()
     module_tied = _ties(state)
@@ -610,7 +415,7 @@ def _load_weights(est, tensors: dict, tied: dict, path) -> None:
     module.load_state_dict({**tensors, **{k: tensors[v] for k, v in tied.items()}})
 
 
-def _check_versions(saved: dict, path) -> None:
+def _check_versions(saved: object, path: StrPath) -> None:
     current = versions()
     if not isinstance(saved, dict):
         raise ValueError(f"{path} has an invalid versions entry")
