@@ -10,6 +10,9 @@ add hooks are seen); anything else takes the ordinary path.
 
 from __future__ import annotations
 
+import itertools
+import operator
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -113,9 +116,11 @@ class MLPStep:
 
 
 def _plain_mlp(module: nn.Module) -> tuple[list, list] | None:
-    """The linear layers and activation functions of a plain MLP: distinct
-    biased ``Linear`` layers alternating with ReLU / tanh / logistic /
-    identity in an ``nn.Sequential``, and no hooks. None for anything else."""
+    """The linear layers and activation functions of a plain MLP: biased
+    ``Linear`` layers alternating with ReLU / tanh / logistic / identity in
+    an ``nn.Sequential``, no parameter shared between layers (autograd adds
+    a shared parameter's gradients, the closed form would assign each), and
+    no hooks. None for anything else."""
     if type(module) is not nn.Sequential:
         return None
     layers = list(module)
@@ -124,7 +129,8 @@ def _plain_mlp(module: nn.Module) -> tuple[list, list] | None:
         return None
     if not all(type(m) is nn.Linear and m.bias is not None for m in linears):
         return None
-    if len({id(m) for m in linears}) != len(linears):  # tied layers
+    params = [p for m in linears for p in (m.weight, m.bias)]
+    if len({id(p) for p in params}) != len(params):  # tied layers or parameters
         return None
     if has_hooks(module) or any(has_hooks(m) for m in layers):
         return None
@@ -211,6 +217,36 @@ def has_hooks(module: nn.Module) -> bool:
     return bool(global_hooks or module_hooks or param_hooks)
 
 
+# Group options DirectAdam handles (those of torch's Adam and AdamW), and the
+# bookkeeping keys torch's LR schedulers add (read by the schedulers only).
+# A group with any other key, e.g. an option of a newer torch, declines.
+_ADAM_OPTIONS = frozenset(
+    {
+        "params",
+        "lr",
+        "betas",
+        "eps",
+        "weight_decay",
+        "amsgrad",
+        "maximize",
+        "foreach",
+        "capturable",
+        "differentiable",
+        "fused",
+        "decoupled_weight_decay",
+    }
+)
+_SCHEDULER_KEYS = frozenset(
+    {"initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum", "swa_lr"}
+)
+_OFF = ("amsgrad", "maximize", "capturable", "differentiable", "foreach")
+_state_tensors = operator.itemgetter("exp_avg", "exp_avg_sq", "step")
+
+# (device type, dtype, decoupled weight decay) -> whether the direct step
+# equals Optimizer.step bit for bit; checked once per process and kind
+_agreement: dict[tuple, bool] = {}
+
+
 class DirectAdam:
     """Runs a fused Adam / AdamW optimizer's kernel without ``Optimizer.step``.
 
@@ -218,24 +254,23 @@ class DirectAdam:
     hooks, state grouping) around a fused kernel that needs 0.01 ms on a
     small MLP: on CPU that is a third of a training step. For the plain case
     (one parameter group on one device and dtype, fused, no amsgrad,
-    maximize, capturable or hooks) this calls the same kernel with the
-    optimizer's own state, so results are bit-identical and ``state_dict``,
+    maximize, capturable or hooks, no group option it does not know) this
+    calls the same kernel with the optimizer's own state, so ``state_dict``,
     LR schedulers (``lr`` and ``betas`` are read at each step) and
-    checkpoints keep working. A replaced optimizer state (``load_state_dict``
-    mid-fit) is picked up; a missing gradient, or a torch whose kernel
-    rejects these arguments, falls back to ``optimizer.step()``.
+    checkpoints keep working. The first use in a process (per device type,
+    dtype and kernel) runs a few steps both ways on throwaway tensors:
+    unless they agree bit for bit, ``Optimizer.step`` runs for good. A replaced
+    optimizer state (``load_state_dict``, a new state dict or tensor for any
+    parameter) is picked up before the next step; a missing gradient, or a
+    torch whose kernel rejects these arguments, falls back to
+    ``optimizer.step()``.
     """
 
     def __init__(self, optimizer: torch.optim.Optimizer):
         self.optimizer = optimizer
-        self.kernel = (
-            torch._fused_adamw_
-            if isinstance(optimizer, torch.optim.AdamW)
-            or optimizer.defaults.get("decoupled_weight_decay", False)
-            else torch._fused_adam_
-        )
         self.state = None  # the optimizer.state whose tensors `lists` holds
-        self.lists = None  # exp_avgs, exp_avg_sqs, steps
+        self.held = []  # its keys, per-parameter dicts and tensors, in order
+        self.lists = None  # exp_avgs, exp_avg_sqs, steps (parameter order)
         self.usable = True
 
     @classmethod
@@ -245,12 +280,14 @@ class DirectAdam:
         if len(optimizer.param_groups) != 1 or optimizer_has_hooks(optimizer):
             return None
         group = optimizer.param_groups[0]
-        plain = group.get("fused") and not any(
-            group.get(key) for key in ("amsgrad", "maximize", "capturable")
-        )
+        if not group.keys() <= _ADAM_OPTIONS | _SCHEDULER_KEYS:
+            return None
+        plain = group.get("fused") and not any(group.get(key) for key in _OFF)
         params = group["params"]
         kinds = {(p.device, p.dtype) for p in params}
         if not plain or len(kinds) != 1 or any(p.is_sparse for p in params):
+            return None
+        if not _agrees(optimizer, *kinds.pop()):
             return None
         return cls(optimizer)
 
@@ -263,51 +300,126 @@ class DirectAdam:
         if not self.usable or lists is None or any(g is None for g in grads):
             opt.step()  # also creates the state on the first step
             return
-        exp_avgs, exp_avg_sqs, steps = lists
-        beta1, beta2 = group["betas"]
-        torch._foreach_add_(steps, 1)
         try:
-            self.kernel(
-                params,
-                grads,
-                exp_avgs,
-                exp_avg_sqs,
-                [],
-                steps,
-                amsgrad=False,
-                lr=group["lr"],
-                beta1=beta1,
-                beta2=beta2,
-                weight_decay=group["weight_decay"],
-                eps=group["eps"],
-                maximize=False,
-                grad_scale=None,
-                found_inf=None,
-            )
+            _fused_step(opt, group, params, grads, *lists)
         except (TypeError, RuntimeError):  # another torch's kernel signature
-            torch._foreach_sub_(steps, 1)
             self.usable = False
             opt.step()
 
     def _state_lists(self, params):
-        """The optimizer's state tensors, re-read when its state was replaced."""
-        opt = self.optimizer
-        stale = (
-            self.lists is None
-            or self.state is not opt.state
-            or opt.state.get(params[0], {}).get("exp_avg") is not self.lists[0][0]
-        )
-        if stale:
-            if any(p not in opt.state or "exp_avg" not in opt.state[p] for p in params):
-                return None
-            state = [opt.state[p] for p in params]
-            self.state = opt.state
-            self.lists = [
-                [s["exp_avg"] for s in state],
-                [s["exp_avg_sq"] for s in state],
-                [s["step"] for s in state],
-            ]
+        """The optimizer's state tensors, re-read when any was replaced."""
+        state = self.optimizer.state
+        if self.lists is not None and self._unchanged(state):
+            return self.lists
+        dicts = list(state.values())
+        if len(dicts) != len(params) or not all(map(_has_adam_state, dicts)):
+            return None  # before the first step, or not Adam's state
+        if any(p not in state for p in params):
+            return None
+        per_param = [_state_tensors(state[p]) for p in params]
+        self.lists = [list(column) for column in zip(*per_param, strict=True)]
+        # held, so that no other object can take one of their ids
+        tensors = itertools.chain.from_iterable(map(_state_tensors, dicts))
+        self.state, self.held = state, [*state, *dicts, *tensors]
         return self.lists
+
+    def _unchanged(self, state) -> bool:
+        """Whether ``state`` holds the very keys, per-parameter dicts and
+        tensors read last time (identities only: a few microseconds)."""
+        n = len(state)
+        if state is not self.state or 5 * n != len(self.held):
+            return False
+        dicts = self.held[n : 2 * n]
+        now = itertools.chain(
+            state,
+            state.values(),
+            itertools.chain.from_iterable(map(_state_tensors, dicts)),
+        )
+        try:
+            return all(map(operator.is_, now, self.held))
+        except KeyError:  # a state tensor was removed from its dict
+            return False
+
+
+def _has_adam_state(state: dict) -> bool:
+    return "exp_avg" in state and "exp_avg_sq" in state and "step" in state
+
+
+def _fused_step(opt, group, params, grads, exp_avgs, exp_avg_sqs, steps) -> None:
+    """What ``Optimizer.step`` does for this group, without its Python."""
+    decoupled = group.get("decoupled_weight_decay", isinstance(opt, torch.optim.AdamW))
+    kernel = torch._fused_adamw_ if decoupled else torch._fused_adam_
+    beta1, beta2 = group["betas"]
+    torch._foreach_add_(steps, 1)
+    try:
+        kernel(
+            params,
+            grads,
+            exp_avgs,
+            exp_avg_sqs,
+            [],
+            steps,
+            amsgrad=False,
+            lr=group["lr"],
+            beta1=beta1,
+            beta2=beta2,
+            weight_decay=group["weight_decay"],
+            eps=group["eps"],
+            maximize=False,
+            grad_scale=None,
+            found_inf=None,
+        )
+    except Exception:
+        torch._foreach_sub_(steps, 1)
+        raise
+
+
+def _agrees(optimizer, device: torch.device, dtype: torch.dtype) -> bool:
+    """Whether :class:`DirectAdam` steps like ``Optimizer.step`` for this
+    kind of optimizer, checked the first time it is asked in a process."""
+    group = optimizer.param_groups[0]
+    decoupled = bool(
+        group.get("decoupled_weight_decay", isinstance(optimizer, torch.optim.AdamW))
+    )
+    kind = (device.type, dtype, decoupled)
+    if kind not in _agreement:
+        _agreement[kind] = _compare_steps(group, device, dtype, decoupled)
+    return _agreement[kind]
+
+
+def _compare_steps(group, device, dtype, decoupled: bool) -> bool:
+    """Three steps both ways on throwaway tensors, with the group's
+    hyperparameters: the same parameters and state, bit for bit?"""
+    generator = torch.Generator().manual_seed(0)  # not the global RNG
+
+    def draw(*shape):
+        return torch.randn(*shape, generator=generator).to(device, dtype)
+
+    start = [draw(5, 3), draw(5)]
+    grads = [[draw(5, 3), draw(5)] for _ in range(3)]
+    hyper = {k: group[k] for k in ("lr", "betas", "eps", "weight_decay")}
+    adam = torch.optim.AdamW if decoupled else torch.optim.Adam
+
+    def train(direct: bool) -> list:
+        params = [nn.Parameter(t.clone()) for t in start]
+        opt = adam(params, fused=True, **hyper)
+        runner = DirectAdam(opt)
+        for step_grads in grads:  # the first step creates the state
+            for p, g in zip(params, step_grads, strict=True):
+                p.grad = g.clone()
+            runner.step() if direct else opt.step()
+        if direct and not runner.usable:
+            return []
+        return [*params, *(t for p in params for t in _state_tensors(opt.state[p]))]
+
+    try:
+        with torch.no_grad():
+            direct, reference = train(True), train(False)
+    except (TypeError, RuntimeError, ValueError):
+        return False
+    return len(direct) == len(reference) == 8 and all(
+        torch.equal(a, b) for a, b in zip(direct, reference, strict=True)
+    )
 
 
 def optimizer_has_hooks(optimizer) -> bool:

@@ -1,4 +1,4 @@
-"""The training step recorded once as a CUDA graph and replayed (issue 4).
+"""The training step recorded once as a CUDA graph and replayed.
 
 A small tabular network's step on a GPU is bound by the CPU launching a few
 dozen tiny kernels, not by arithmetic. Recorded as a CUDA graph, the whole
@@ -8,6 +8,18 @@ batches, and replays it; the last, shorter batch, a step that cannot be
 recorded (a module that reads values back to the CPU, say) and any case it
 does not recognise take the ordinary eager step. Tests swap
 :data:`BACKEND` for a CPU stand-in so that this logic runs without a GPU.
+
+A replay runs the kernels of the recording, not ``forward``: it reads and
+writes the tensors that were there while recording and repeats the Python
+values ``forward`` read then. What the step is seen to depend on (the
+module's parameters and buffers, the optimizer's hyperparameters and state
+tensors, the training modes) is checked at each epoch and the step recorded
+anew when it changed. A module that reassigns a tensor attribute in
+``forward`` (``self.scale = ...``), reads one that something else replaces,
+or branches on a Python value that changes is not seen: that is why
+``cuda_graphs='auto'`` records the built-in MLP only. With
+``cuda_graphs=True`` a custom module opts in, and such a module is the
+user's responsibility (train it with ``cuda_graphs=False``).
 """
 
 from __future__ import annotations
@@ -52,7 +64,9 @@ class CudaGraphs:
         with torch.cuda.device(stream.device):
             torch.cuda.synchronize()
             with torch.cuda.stream(stream):
-                graph.capture_begin()
+                # only this thread's unsafe CUDA calls (e.g. cudaMalloc)
+                # break the recording, not another thread's (a second model)
+                graph.capture_begin(capture_error_mode="thread_local")
                 try:
                     outputs = body()
                 finally:
@@ -102,6 +116,7 @@ class GraphStep:
         device = torch.device(net.device)
         if not (net.cuda_graphs and BACKEND.available(device)) or net.graph_failed:
             return None
+        net._set_training(True)  # the mode the training epoch will run in
         if net.batch_hooks or net.grad_hook or not _capturable(net.optimizer_):
             return None  # callbacks that act between the parts of a step
         if optimizer_has_hooks(net.optimizer_) or any(
@@ -130,6 +145,9 @@ class GraphStep:
                 self.warm += 1
                 with BACKEND.side_stream(self.stream):
                     loss, y_pred = self._step()
+                # as recorded next: e.g. the optimizer state the first step
+                # creates (warm-up may go on in the next epoch)
+                self.signature = _signature(self.net)
                 return {"loss": loss, "y_pred": y_pred}
             self._record()
             if self.net.graph_failed:
@@ -192,13 +210,20 @@ def _capturable(optimizer: torch.optim.Optimizer) -> bool:
 
 def _signature(net) -> tuple:
     """What a recorded step depends on. Identities are held (not ids) so
-    that a replaced module, optimizer or optimizer state is noticed."""
+    that a replaced module, optimizer or optimizer state is noticed; the
+    storage of every parameter, buffer and optimizer-state tensor, so that
+    a tensor replaced in place of another is too (``load_state_dict``, a
+    callback that resets the state)."""
     module, optimizer = net.module_, net.optimizer_
-    net._set_training(True)  # the mode the training epoch will run in
     tensors = [*module.parameters(), *module.buffers()]
     hyper = [
         tuple((k, _value(v)) for k, v in sorted(group.items()) if k != "params")
         for group in optimizer.param_groups
+    ]
+    state = [
+        tuple((k, _held(v)) for k, v in optimizer.state.get(p, {}).items())
+        for group in optimizer.param_groups
+        for p in group["params"]
     ]
     return (
         _Same(module),
@@ -207,7 +232,16 @@ def _signature(net) -> tuple:
         tuple((t.data_ptr(), t.shape, t.dtype, t.requires_grad) for t in tensors),
         tuple(m.training for m in module.modules()),
         tuple(hyper),
+        tuple(state),
     )
+
+
+def _held(v):
+    """An optimizer-state entry as a recording holds it: a tensor by its
+    storage (the step updates it there), anything else by value."""
+    if isinstance(v, torch.Tensor):
+        return ("at", v.data_ptr(), v.shape, v.dtype, v.device)
+    return _value(v)
 
 
 def _value(v):

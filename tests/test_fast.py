@@ -6,9 +6,15 @@ import torch
 from skorch.callbacks import Callback
 from torch import nn
 
-from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
+from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier, _fast
 from sktorch_clf._data import at_most_threads
-from sktorch_clf._fast import DirectAdam, MLPStep, plain_forward, step_threads
+from sktorch_clf._fast import (
+    DirectAdam,
+    MLPStep,
+    _plain_mlp,
+    plain_forward,
+    step_threads,
+)
 from sktorch_clf._network import make_mlp
 
 BCE = nn.BCEWithLogitsLoss(reduction="none")
@@ -129,6 +135,36 @@ def test_training_matches_the_autograd_path(cls, monkeypatch, binary_data):
     )
 
 
+def shared_mlp(shared: str) -> nn.Module:
+    """Two same-shaped layers that share their weight or their bias."""
+    torch.manual_seed(0)
+    module = nn.Sequential(
+        nn.Linear(6, 6), nn.ReLU(), nn.Linear(6, 6), nn.ReLU(), nn.Linear(6, 1)
+    )
+    setattr(module[2], shared, getattr(module[0], shared))
+    return module
+
+
+@pytest.mark.parametrize("shared", ["weight", "bias"])
+def test_shared_parameters_train_through_autograd(shared, monkeypatch, binary_data):
+    # autograd adds the gradients of a shared parameter's uses; the closed
+    # form would assign each layer's in turn
+    module = shared_mlp(shared)
+    params = {"module": module, "max_epochs": 5, "lr": 0.01, "random_state": 0}
+    fast = TorchBinaryClassifier(**params).fit(*binary_data)
+    assert getattr(fast.module_[2], shared) is getattr(fast.module_[0], shared)
+    slow_path(monkeypatch)
+    slow = TorchBinaryClassifier(**params).fit(*binary_data)
+    X = binary_data[0]
+    np.testing.assert_allclose(fast.loss_curve_, slow.loss_curve_, rtol=1e-6)
+    np.testing.assert_allclose(
+        fast.predict_proba(X), slow.predict_proba(X), rtol=1e-5, atol=1e-7
+    )
+    # MLPStep, plain_forward and step_threads all ask _plain_mlp
+    assert _plain_mlp(module) is None
+    assert plain_forward(module) is None
+
+
 def test_fast_step_is_not_kept_on_the_fitted_net(binary_data):
     clf = TorchBinaryClassifier(max_epochs=1).fit(*binary_data)
     assert clf.net_.fast_step is None
@@ -211,17 +247,146 @@ def test_direct_adam_follows_lr_schedules(binary_data):
         torch.testing.assert_close(value, one_epoch[key])
 
 
-def test_fits_take_the_direct_step(monkeypatch, binary_data):
-    calls = []
+def direct_steps(monkeypatch) -> list:
+    """The optimizer of each DirectAdam step from now (the first use in a
+    process also steps throwaway optimizers: its check against step)."""
+    stepped = []
     original = DirectAdam.step
     monkeypatch.setattr(
-        DirectAdam, "step", lambda self: calls.append(1) or original(self)
+        DirectAdam,
+        "step",
+        lambda self: stepped.append(self.optimizer) or original(self),
     )
-    TorchBinaryClassifier(max_epochs=2).fit(*binary_data)
-    assert len(calls) == 4  # 2 epochs x 2 batches
-    calls.clear()
+    return stepped
+
+
+def test_fits_take_the_direct_step(monkeypatch, binary_data):
+    stepped = direct_steps(monkeypatch)
+    clf = TorchBinaryClassifier(max_epochs=2).fit(*binary_data)
+    assert stepped.count(clf.net_.optimizer_) == 4  # 2 epochs x 2 batches
+    stepped.clear()
     TorchBinaryClassifier(optimizer="sgd", max_epochs=2).fit(*binary_data)
-    assert calls == []
+    assert stepped == []
+
+
+def reset_state(opt, param, key):
+    """Fresh zero state for ``param``: a new dict, or one new tensor."""
+    state = opt.state[param]
+    if key == "dict":
+        opt.state[param] = {k: torch.zeros_like(v) for k, v in state.items()}
+    else:
+        state[key] = torch.zeros_like(state[key])
+
+
+@pytest.mark.parametrize("key", ["dict", "exp_avg", "exp_avg_sq", "step"])
+@pytest.mark.parametrize("which", [0, -1])
+def test_direct_adam_sees_any_replaced_state(key, which):
+    def train(direct):
+        torch.manual_seed(0)
+        module = make_mlp(5, 3, (8, 8))
+        opt = torch.optim.Adam(module.parameters(), lr=0.01, fused=True)
+        runner = DirectAdam.maybe(opt) if direct else None
+        X, y = torch.randn(16, 5), torch.randint(0, 3, (16,))
+        for i in range(6):
+            if i == 3:
+                reset_state(opt, opt.param_groups[0]["params"][which], key)
+            opt.zero_grad()
+            nn.functional.cross_entropy(module(X), y).backward()
+            runner.step() if direct else opt.step()
+        return module, opt
+
+    direct, direct_opt = train(direct=True)
+    plain, plain_opt = train(direct=False)
+    for a, b in zip(direct.parameters(), plain.parameters(), strict=True):
+        assert torch.equal(a, b)
+    for a, b in zip(direct_opt.state.values(), plain_opt.state.values(), strict=True):
+        for k in ("exp_avg", "exp_avg_sq", "step"):
+            assert torch.equal(a[k], b[k])
+
+
+class ResetLastLayerState(Callback):
+    """Starts the last bias's Adam state afresh in the middle of an epoch
+    (the engine builds its shortcuts anew at each epoch's start)."""
+
+    def on_batch_end(self, net, training, **kwargs):
+        batches = sum(len(row["batches"]) for row in net.history)
+        if training and batches == 5:  # the first batch of the third epoch
+            opt = net.optimizer_
+            reset_state(opt, opt.param_groups[0]["params"][-1], "dict")
+
+
+def test_replaced_state_mid_fit_trains_like_optimizer_step(monkeypatch, binary_data):
+    def fit():
+        return TorchBinaryClassifier(
+            hidden_layer_sizes=(16,),
+            lr=0.01,
+            max_epochs=5,
+            random_state=0,
+            callbacks=[ResetLastLayerState()],
+        ).fit(*binary_data)
+
+    stepped = direct_steps(monkeypatch)
+    direct = fit()
+    assert stepped.count(direct.net_.optimizer_) == 10  # 5 epochs x 2 batches
+    monkeypatch.setattr(DirectAdam, "maybe", classmethod(lambda *args: None))
+    plain = fit()
+    for a, b in zip(
+        direct.module_.parameters(), plain.module_.parameters(), strict=True
+    ):
+        assert torch.equal(a, b)
+
+
+def test_direct_adam_declines_group_options_it_does_not_know():
+    opt = torch.optim.Adam(make_mlp(5, 3, (8,)).parameters(), fused=True)
+    assert DirectAdam.maybe(opt) is not None
+    opt.param_groups[0]["initial_lr"] = 0.001  # an LR scheduler's bookkeeping
+    assert DirectAdam.maybe(opt) is not None
+    opt.param_groups[0]["a_newer_option"] = True
+    assert DirectAdam.maybe(opt) is None
+
+
+def test_direct_adam_is_compared_with_step_once_per_process(monkeypatch):
+    monkeypatch.setattr(_fast, "_agreement", {})
+    calls = []
+    original = _fast._compare_steps
+    monkeypatch.setattr(
+        _fast, "_compare_steps", lambda *args: calls.append(1) or original(*args)
+    )
+    for _ in range(3):
+        opt = torch.optim.Adam(make_mlp(5, 3, (8,)).parameters(), fused=True)
+        assert DirectAdam.maybe(opt) is not None
+    assert calls == [1]
+    assert _fast._agreement == {("cpu", torch.float32, False): True}
+    opt = torch.optim.AdamW(make_mlp(5, 3, (8,)).parameters(), fused=True)
+    assert DirectAdam.maybe(opt) is not None  # another kernel: checked too
+    assert calls == [1, 1]
+
+
+def test_a_direct_step_that_disagrees_falls_back_for_good(monkeypatch, binary_data):
+    monkeypatch.setattr(_fast, "_agreement", {})
+    original = _fast._fused_step
+    wrong_steps = []
+
+    def wrong(opt, group, params, *rest):
+        wrong_steps.append(1)
+        original(opt, group, params, *rest)
+        with torch.no_grad():
+            torch._foreach_add_(params, 1e-3)
+
+    monkeypatch.setattr(_fast, "_fused_step", wrong)
+    params = {"hidden_layer_sizes": (16,), "max_epochs": 3, "random_state": 0}
+    fallback = TorchBinaryClassifier(**params).fit(*binary_data)
+    assert _fast._agreement == {("cpu", torch.float32, False): False}
+    assert len(wrong_steps) == 2  # the check's direct steps after the first
+    opt = torch.optim.Adam(make_mlp(5, 3, (8,)).parameters(), fused=True)
+    assert DirectAdam.maybe(opt) is None  # for good, without checking again
+    assert len(wrong_steps) == 2
+    monkeypatch.setattr(DirectAdam, "maybe", classmethod(lambda *args: None))
+    plain = TorchBinaryClassifier(**params).fit(*binary_data)
+    for a, b in zip(
+        fallback.module_.parameters(), plain.module_.parameters(), strict=True
+    ):
+        assert torch.equal(a, b)
 
 
 class Freeze(Callback):

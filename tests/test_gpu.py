@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from skorch.callbacks import Callback
 
 from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
 
@@ -161,7 +162,16 @@ def test_module_that_cannot_be_recorded_trains_eagerly(binary_data):
             return self.linear(X)
 
     X, y = binary_data
-    graph = fitted(TorchBinaryClassifier, "cuda", X, y, batch_size=32, module=Syncing)
+    # a custom module records only when opted in ("auto": the built-in MLP)
+    graph = fitted(
+        TorchBinaryClassifier,
+        "cuda",
+        X,
+        y,
+        batch_size=32,
+        module=Syncing,
+        cuda_graphs=True,
+    )
     eager = fitted(
         TorchBinaryClassifier,
         "cuda",
@@ -192,3 +202,75 @@ def test_cuda_graph_with_dropout_batch_norm_and_weights(binary_data):
     )
     assert clf.net_.graph_replays > 0
     assert clf.score(X, y) > 0.85
+
+
+class ResetAdamMoments(Callback):
+    """New first-moment tensors for every parameter at the 3rd epoch."""
+
+    def on_epoch_begin(self, net, **kwargs):
+        if len(net.history) == 3:
+            for state in net.optimizer_.state.values():
+                state["exp_avg"] = torch.zeros_like(state["exp_avg"])
+
+
+def test_cuda_graph_records_again_when_optimizer_state_is_replaced(binary_data):
+    # a stale recording would keep updating the old moments (the models
+    # then differ by about 0.03 in probability)
+    X, y = binary_data
+    params = {"batch_size": 32, "callbacks": [ResetAdamMoments()]}
+    graph = fitted(TorchBinaryClassifier, "cuda", X, y, **params)
+    eager = fitted(TorchBinaryClassifier, "cuda", X, y, cuda_graphs=False, **params)
+    # 3 warm-up steps before each of the two recordings
+    assert graph.net_.graph_replays == graph.n_iter_ * (len(X) // 32) - 6
+    np.testing.assert_allclose(
+        graph.predict_proba(X), eager.predict_proba(X), atol=1e-4
+    )
+
+
+class Rescaled(torch.nn.Module):
+    """Reassigns a tensor attribute in each ``forward``: not recordable."""
+
+    def __init__(self, n_features_in, n_outputs):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features_in, n_outputs)
+        self.calls = 0
+
+    def forward(self, X):
+        self.calls += 1
+        self.scale = torch.full((X.shape[1],), 1.0 + self.calls % 3, device=X.device)
+        return self.linear(X * self.scale)
+
+
+def test_custom_modules_record_only_when_opted_in(binary_data):
+    X, y = binary_data
+    auto = fitted(TorchBinaryClassifier, "cuda", X, y, batch_size=32, module=Rescaled)
+    eager = fitted(
+        TorchBinaryClassifier,
+        "cuda",
+        X,
+        y,
+        batch_size=32,
+        module=Rescaled,
+        cuda_graphs=False,
+    )
+    assert auto.net_.graph_replays == 0
+    np.testing.assert_allclose(auto.predict_proba(X), eager.predict_proba(X), atol=1e-6)
+
+    class Plain(torch.nn.Module):
+        def __init__(self, n_features_in, n_outputs):
+            super().__init__()
+            self.body = torch.nn.Sequential(
+                torch.nn.Linear(n_features_in, 16), torch.nn.GELU()
+            )
+            self.head = torch.nn.Linear(16, n_outputs)
+
+        def forward(self, X):
+            return self.head(self.body(X))
+
+    params = {"batch_size": 32, "module": Plain}
+    graph = fitted(TorchBinaryClassifier, "cuda", X, y, cuda_graphs=True, **params)
+    plain = fitted(TorchBinaryClassifier, "cuda", X, y, cuda_graphs=False, **params)
+    assert graph.net_.graph_replays == graph.n_iter_ * (len(X) // 32) - 3
+    np.testing.assert_allclose(
+        graph.predict_proba(X), plain.predict_proba(X), atol=1e-4
+    )

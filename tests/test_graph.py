@@ -8,7 +8,9 @@ eager fallbacks, and that training is the same as with the eager step.
 """
 
 import contextlib
+import copy
 import pickle
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -63,15 +65,22 @@ class ReplayOnCPU:
 def baked_in(net) -> tuple:
     """What a CUDA recording of the step freezes, listed independently of
     ``_graph._signature``: hyperparameters, parameter storage and
-    requires_grad, and the module, optimizer and optimizer state objects."""
+    requires_grad, the storage of the optimizer-state tensors, and the
+    module, optimizer and optimizer state objects."""
     optimizer = net.optimizer_
     hyper = [
         {k: v for k, v in group.items() if k not in ("params", "capturable")}
         for group in optimizer.param_groups
     ]
     params = [(p.data_ptr(), p.requires_grad) for p in net.module_.parameters()]
+    state = [
+        (i, key, value.data_ptr(), tuple(value.shape), value.dtype, value.device)
+        for i, p in enumerate(net.module_.parameters())
+        for key, value in sorted(optimizer.state.get(p, {}).items())
+        if isinstance(value, torch.Tensor)
+    ]
     objects = (id(net.module_), id(optimizer), id(optimizer.state))
-    return hyper, params, objects
+    return hyper, params, state, objects
 
 
 @pytest.fixture
@@ -229,8 +238,8 @@ class PickleMidFit(Callback):
 def test_engine_pickles_mid_fit(backend, binary_data):
     clf = fit(binary_data, callbacks=[PickleMidFit()])
     assert replayed(clf) > 0
-    copy = clf.net_.callbacks_[-1][1].pickled_
-    assert not hasattr(copy, "graph_step")
+    pickled = clf.net_.callbacks_[-1][1].pickled_
+    assert getattr(pickled, "graph_step", None) is None
 
 
 def test_custom_module_records_when_opted_in(backend, binary_data):
@@ -264,7 +273,7 @@ def test_each_fit_and_partial_fit_records_its_own_step(backend, binary_data):
     assert backend.attempts == 3
     assert replayed(clf) == FULL - _graph.GraphStep.WARMUP
     clone = pickle.loads(pickle.dumps(clf))  # nothing of the graph is kept
-    assert not hasattr(clone.net_, "graph_step")
+    assert getattr(clone.net_, "graph_step", None) is None
     np.testing.assert_array_equal(clone.predict_proba(X), clf.predict_proba(X))
 
 
@@ -272,3 +281,98 @@ def test_batch_norm_and_dropout_record(backend, binary_data):
     clf = fit(binary_data, batch_norm=True, dropout=0.2, max_epochs=20)
     assert replayed(clf) > 0
     assert clf.score(*binary_data) > 0.8
+
+
+class ReplaceOptimizerState(Callback):
+    """Gives the optimizer new state tensors at the start of the 3rd epoch."""
+
+    def __init__(self, how):
+        self.how = how
+
+    def on_epoch_begin(self, net, **kwargs):
+        if len(net.history) != 3:
+            return
+        optimizer = net.optimizer_
+        params = optimizer.param_groups[0]["params"]
+        if self.how == "tensors":  # in the same per-parameter dicts
+            for p in params:
+                state = optimizer.state[p]
+                state["exp_avg"] = torch.zeros_like(state["exp_avg"])
+        elif self.how == "dict":  # the last parameter's state starts afresh
+            state = optimizer.state[params[-1]]
+            optimizer.state[params[-1]] = {
+                k: torch.zeros_like(v) for k, v in state.items()
+            }
+        else:  # a checkpoint's copy loaded
+            optimizer.load_state_dict(copy.deepcopy(optimizer.state_dict()))
+
+
+@pytest.mark.parametrize("how", ["tensors", "dict", "load_state_dict"])
+def test_replaced_optimizer_state_records_again(backend, binary_data, how):
+    # a replay of the first recording would update the orphaned tensors
+    # (the stand-in fails such a replay)
+    graph = fit(binary_data, callbacks=[ReplaceOptimizerState(how)])
+    eager = fit(binary_data, callbacks=[ReplaceOptimizerState(how)], cuda_graphs=False)
+    assert backend.attempts == 2
+    assert backend.warmups == 2 * _graph.GraphStep.WARMUP
+    assert replayed(graph) == EPOCHS * FULL - 2 * _graph.GraphStep.WARMUP
+    assert_same_model(graph, eager, binary_data[0])
+    np.testing.assert_allclose(graph.loss_curve_, eager.loss_curve_, rtol=1e-5)
+
+
+class Rescaled(torch.nn.Module):
+    """Reassigns a tensor attribute in each ``forward``, which reads it: a
+    replay would reuse the recording's tensor and value."""
+
+    def __init__(self, n_features_in, n_outputs):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features_in, n_outputs)
+        self.calls = 0
+
+    def forward(self, X):
+        self.calls += 1
+        factor = 1.0 + self.calls % 3
+        self.scale = torch.full((X.shape[1],), factor, device=X.device)
+        return self.linear(X * self.scale)
+
+
+def test_custom_module_reassigning_tensors_in_forward_is_not_recorded(
+    backend, binary_data
+):
+    auto = fit(binary_data, module=Rescaled)  # cuda_graphs="auto"
+    eager = fit(binary_data, module=Rescaled, cuda_graphs=False)
+    assert backend.attempts == backend.warmups == 0
+    assert replayed(auto) == 0
+    X = binary_data[0]
+    np.testing.assert_array_equal(auto.predict_proba(X), eager.predict_proba(X))
+
+
+def test_recording_errors_only_for_the_recording_thread(monkeypatch):
+    """``CudaGraphs.capture`` asks CUDA for thread-local capture errors,
+    and ends the capture when the recorded body fails."""
+    calls = []
+
+    class FakeGraph:
+        def capture_begin(self, pool=None, capture_error_mode="global"):
+            calls.append(("begin", capture_error_mode))
+
+        def capture_end(self):
+            calls.append(("end",))
+
+    monkeypatch.setattr(torch.cuda, "CUDAGraph", FakeGraph)
+    monkeypatch.setattr(torch.cuda, "device", lambda device: contextlib.nullcontext())
+    monkeypatch.setattr(torch.cuda, "stream", lambda stream: contextlib.nullcontext())
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda *args: None)
+    stream = SimpleNamespace(device=torch.device("cuda", 0))
+    graph, outputs = _graph.CudaGraphs().capture(stream, lambda: "outputs")
+    assert isinstance(graph, FakeGraph)
+    assert outputs == "outputs"
+    assert calls == [("begin", "thread_local"), ("end",)]
+
+    def failing():
+        raise RuntimeError("operation not permitted when stream is capturing")
+
+    calls.clear()
+    with pytest.raises(RuntimeError, match="capturing"):
+        _graph.CudaGraphs().capture(stream, failing)
+    assert calls == [("begin", "thread_local"), ("end",)]
