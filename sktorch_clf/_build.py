@@ -124,7 +124,8 @@ def _check_structure(est, net: Engine, device, partial_fit: bool) -> None:
     if before is None:
         return
     now = _structure(est, device)
-    for key in sorted(before.keys() | now.keys()):
+    # the module first: the default MLP's own parameters follow from it
+    for key in sorted(before.keys() | now.keys(), key=lambda k: (k != "module", k)):
         if not _same(before.get(key), now.get(key)):
             how = (
                 "partial_fit continues the network of its first call"

@@ -404,26 +404,24 @@ class Engine(NeuralNet):
         """Binary decisions as ``predict`` makes them: ``p >= threshold``."""
         return torch.sigmoid(logits.double()) >= self.threshold
 
-    def _hits(self, y_pred: torch.Tensor, y_true) -> tuple[torch.Tensor, torch.Tensor]:
-        """Correct predictions and total weight of a batch (for accuracy)."""
-        y, weight = _with_weight(y_true)
+    def _hits(self, y_pred: torch.Tensor, y: torch.Tensor, weight) -> torch.Tensor:
+        """The (weighted) number of correct predictions of a batch."""
         if self.flatten_output:
             hits = self._positive(y_pred) == (y >= 0.5)
         else:
             hits = y_pred.argmax(dim=1) == y
         hits = hits.to(y_pred.dtype)
-        if weight is None:
-            return hits.sum(), torch.tensor(float(len(hits)), device=hits.device)
-        return (hits * weight).sum(), weight.sum()
+        return hits.sum() if weight is None else (hits * weight).sum()
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """One pass; records the epoch's loss (and accuracy when not training)
+        as means weighted by the samples' weights."""
         if iterator is None:
             return
         # running sums stay on the device; read once per epoch (no sync per batch)
-        loss_sum = torch.zeros((), device=self.device)
-        hits_sum = torch.zeros((), device=self.device)
-        weight_sum = torch.zeros((), device=self.device)
-        n_seen = batch_count = 0
+        sums = torch.zeros(3, dtype=torch.float64, device=self.device)
+        loss_sum, hits_sum, weight_sum = sums[0], sums[1], sums[2]
+        batch_count = 0
         self._set_training(training)
         hooks, record = self.batch_hooks, self.record_batches
         for batch in iterator:
@@ -434,19 +432,19 @@ class Engine(NeuralNet):
                 self.history.new_batch()
             step = step_fn(batch, **fit_params)
             size = batch[0].shape[0]
-            loss_sum.add_(step["loss"].detach(), alpha=size)
+            y, weight = _with_weight(batch[1])
+            loss_sum.add_(step["loss"].detach(), alpha=size)  # sum of w * loss
+            weight_sum.add_(size if weight is None else weight.sum())
             if not training:
-                hits, weight = self._hits(step["y_pred"], batch[1])
-                hits_sum += hits
-                weight_sum += weight
-            n_seen += size
+                hits_sum.add_(self._hits(step["y_pred"], y, weight))
             batch_count += 1
             if record:  # per-batch history, read by skorch's scoring callbacks
                 self.history.record_batch(prefix + "_loss", step["loss"].item())
                 self.history.record_batch(prefix + "_batch_size", size)
             if hooks:
                 self.notify("on_batch_end", batch=seen, training=training, **step)
-        loss = loss_sum.item() / n_seen
+        total_loss, hits, weight = sums.tolist()
+        loss = total_loss / weight
         if not math.isfinite(loss):
             raise ValueError(
                 f"The {prefix} loss became {loss} in epoch {len(self.history)}. "
@@ -456,7 +454,6 @@ class Engine(NeuralNet):
         self.history.record(prefix + "_batch_count", batch_count)
         self._record_loss(prefix + "_loss", loss)
         if not training:
-            hits, weight = torch.stack([hits_sum, weight_sum]).tolist()
             self.history.record(prefix + "_acc", hits / weight)
 
     def _record_loss(self, key: str, loss: float) -> None:

@@ -204,3 +204,36 @@ def test_diverging_training_warns(binary_data):
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message="Training diverged")
         TorchBinaryClassifier(max_epochs=20, random_state=0).fit(X, y)
+
+
+class InterruptAtBatch(Callback):
+    """Ctrl-C in the middle of epoch ``epoch``, after ``batch`` steps."""
+
+    def __init__(self, epoch, batch):
+        self.epoch = epoch
+        self.batch = batch
+
+    def on_batch_end(self, net, training, **kwargs):
+        batches = net.history[-1, "batches"]
+        if training and len(net.history) == self.epoch and len(batches) == self.batch:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("epoch", [1, 3])
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_ctrl_c_mid_epoch_keeps_completed_epochs(epoch, early_stopping, binary_data):
+    X, y = binary_data
+    clf = TorchMulticlassClassifier(
+        max_epochs=10,
+        batch_size=50,
+        early_stopping=early_stopping,
+        callbacks=[InterruptAtBatch(epoch, 2)],
+    )
+    with pytest.warns(UserWarning, match=f"after {epoch - 1} completed epochs"):
+        clf.fit(X, y)
+    assert clf.n_iter_ == len(clf.loss_curve_) == len(clf.history_) == epoch - 1
+    assert len(clf.history_df_) == epoch - 1
+    assert clf.best_loss_ == min(clf.loss_curve_, default=None)
+    assert np.isfinite(clf.predict_proba(X)).all()
+    clf.set_params(callbacks=None, warm_start=True, max_epochs=2).fit(X, y)
+    assert clf.n_iter_ == len(clf.loss_curve_) == epoch + 1

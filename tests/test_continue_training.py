@@ -3,8 +3,18 @@
 import numpy as np
 import pytest
 import torch
+from skorch.callbacks import Callback
 
 from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
+
+
+class Linear(torch.nn.Module):
+    def __init__(self, n_features_in, n_outputs):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features_in, n_outputs)
+
+    def forward(self, X):
+        return self.linear(X)
 
 
 def adam_steps(clf):
@@ -135,3 +145,94 @@ def test_partial_fit_epochs_are_shuffled_differently(binary_data):
     clf = TorchBinaryClassifier(module=Record, batch_size=300, random_state=0)
     clf.partial_fit(X, y).partial_fit(X, y)
     assert not torch.equal(orders[0], orders[1])
+
+
+class CountSteps(Callback):
+    def initialize(self):
+        self.batches_ = 0
+        return self
+
+    def on_batch_end(self, net, training, **kwargs):
+        self.batches_ += training
+
+
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_continued_training_applies_changed_settings(how, binary_data, capsys):
+    X, y = binary_data
+
+    def train(clf):
+        return clf.fit(X, y) if how == "warm_start" else clf.partial_fit(X, y)
+
+    clf = TorchBinaryClassifier(
+        optimizer="sgd", warm_start=True, max_epochs=2, random_state=0
+    )
+    train(clf)
+    optimizer = clf.net_.optimizer_
+    counter = CountSteps()
+    clf.set_params(
+        lr=1e-5,
+        weight_decay=1e-3,
+        optimizer_kwargs={"momentum": 0.9, "nesterov": True},
+        batch_size=10,
+        max_epochs=3,
+        callbacks=[counter],
+        verbose=1,
+    )
+    train(clf)
+    assert clf.net_.optimizer_ is optimizer  # its state is kept
+    group = optimizer.param_groups[0]
+    assert (group["lr"], group["weight_decay"]) == (1e-5, 1e-3)
+    assert (group["momentum"], group["nesterov"]) == (0.9, True)
+    epochs = 3 if how == "warm_start" else 1
+    assert dict(clf.net_.callbacks_)["CountSteps"].batches_ == 30 * epochs
+    assert not hasattr(counter, "batches_")  # the caller's is copied, not used
+    assert "train_loss" in capsys.readouterr().err  # verbose now
+    clf.set_params(optimizer_kwargs=None)
+    train(clf)
+    assert (group["momentum"], group["nesterov"]) == (0.0, False)
+
+
+def test_an_unchanged_setting_keeps_its_schedule(binary_data):
+    """A learning rate that a schedule moved stays where the schedule put it."""
+    X, y = binary_data
+    clf = TorchBinaryClassifier(lr=0.1, warm_start=True, max_epochs=2).fit(X, y)
+    group = clf.net_.optimizer_.param_groups[0]
+    group["lr"] = 0.03  # as an LRScheduler callback would
+    clf.partial_fit(X, y).fit(X, y)
+    assert group["lr"] == 0.03
+    clf.set_params(lr=0.2).partial_fit(X, y)
+    assert group["lr"] == 0.2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"hidden_layer_sizes": (7,)},
+        {"activation": "tanh"},
+        {"dropout": 0.5},
+        {"batch_norm": True},
+        {"optimizer": "adamw"},
+        {"module": Linear},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_changes_that_need_a_new_network_are_errors(how, change, binary_data):
+    X, y = binary_data
+    clf = TorchBinaryClassifier(warm_start=True, max_epochs=2, random_state=0)
+    clf.fit(X, y)
+    before = clf.predict_proba(X)
+    name = next(iter(change))
+    clf.set_params(**change)
+    train = clf.fit if how == "warm_start" else clf.partial_fit
+    with pytest.raises(ValueError, match=rf"^{name} changed from .* warm_start=False"):
+        train(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+
+def test_a_device_given_another_way_is_no_change(binary_data):
+    X, y = binary_data
+    clf = TorchBinaryClassifier(warm_start=True, max_epochs=2).fit(X, y)
+    clf.set_params(device="auto" if not torch.cuda.is_available() else "cuda")
+    clf.fit(X, y)  # still the same device: continues
+    assert clf.n_iter_ == 4

@@ -8,10 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+import torch
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from skorch.callbacks import Callback
 from torch import nn
 
-from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
+from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier, load
 
 
 def inplace_net():
@@ -194,3 +196,112 @@ def test_warnings_point_at_the_callers_line(binary_data):
     with pytest.warns(ConvergenceWarning) as record:
         TorchMulticlassClassifier(max_epochs=2).fit(*binary_data)
     assert record[0].filename == __file__
+
+
+class BFloat16Logits(nn.Module):
+    """Computes its logits under CPU autocast, in bfloat16."""
+
+    def __init__(self, n_features_in, n_outputs):
+        super().__init__()
+        self.linear = nn.Linear(n_features_in, n_outputs)
+
+    def forward(self, X):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return self.linear(X)
+
+
+@pytest.mark.parametrize("cls", [TorchBinaryClassifier, TorchMulticlassClassifier])
+def test_bfloat16_logits_predict(cls, binary_data):
+    X, y = binary_data
+    clf = cls(module=BFloat16Logits, max_epochs=3, random_state=0).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert clf.predict(X).shape == (300,)
+    assert clf.net_.predict_proba(X).shape == (300, 2)
+
+
+class WithBatchNorm(nn.Module):
+    def __init__(self, n_features_in, n_outputs):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(n_features_in, 8), nn.BatchNorm1d(8), nn.Linear(8, n_outputs)
+        )
+
+    def forward(self, X):
+        return self.net(X)
+
+
+@pytest.mark.parametrize(
+    "params", [{"batch_norm": True}, {"module": WithBatchNorm}], ids=["mlp", "custom"]
+)
+def test_batch_norm_and_a_one_row_chunk(params, binary_data):
+    X, y = binary_data
+    clf = TorchBinaryClassifier(random_state=0, **params).partial_fit(X, y)
+    with pytest.raises(ValueError, match="cannot train on a single row, but X has 1"):
+        clf.partial_fit(X[:1], y[:1])
+    assert clf.n_iter_ == len(clf.history_) == 1  # no dangling epoch
+    clf.partial_fit(X[:2], y[:2])
+    assert clf.n_iter_ == len(clf.history_) == 2
+    with pytest.raises(ValueError, match="cannot train on a single row"):
+        TorchBinaryClassifier(**params).partial_fit(X[:1], y[:1], classes=[0, 1])
+
+
+def test_an_error_mid_epoch_leaves_no_dangling_epoch(binary_data):
+    X, y = binary_data
+
+    class FailOnce(Callback):
+        def on_batch_end(self, net, training, **kwargs):
+            if len(net.history) == 2:
+                raise RuntimeError("a callback's own error")
+
+    clf = TorchBinaryClassifier(max_epochs=1, warm_start=True).fit(X, y)
+    with pytest.raises(RuntimeError, match="a callback's own error"):
+        clf.set_params(callbacks=[FailOnce()]).fit(X, y)
+    assert len(clf.history_) == clf.n_iter_ == 1
+
+
+def test_a_callbacks_own_error_is_not_blamed_on_the_optimizer(binary_data):
+    class Broken(Callback):
+        def initialize(self):
+            raise ValueError("this callback is misconfigured")
+
+    clf = TorchBinaryClassifier(max_epochs=1, callbacks=[Broken()])
+    with pytest.raises(ValueError, match=r"^this callback is misconfigured$"):
+        clf.fit(*binary_data)
+
+
+def test_the_convergence_advice_fits_the_settings(binary_data):
+    with pytest.warns(ConvergenceWarning) as record:
+        TorchBinaryClassifier(max_epochs=2, early_stopping=True).fit(*binary_data)
+    assert "use early_stopping=True" not in str(record[0].message)
+    with pytest.warns(ConvergenceWarning, match="or use early_stopping=True"):
+        TorchBinaryClassifier(max_epochs=2).fit(*binary_data)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [pd.date_range("2020-01-01", periods=300), pd.to_timedelta(np.arange(300), "s")],
+    ids=["datetime", "timedelta"],
+)
+def test_dates_in_X_are_named(column, binary_data):
+    X, y = binary_data
+    frame = pd.DataFrame(X).rename(columns=str).assign(when=column)
+    with pytest.raises(ValueError, match=r"columns \['when'\] hold dates or durations"):
+        TorchBinaryClassifier(max_epochs=1).fit(frame, y)
+    with pytest.raises(ValueError, match=r"holds .*64.* values"):
+        TorchBinaryClassifier(max_epochs=1).fit(np.asarray(column).reshape(-1, 1), y)
+
+
+def test_net_training_methods_point_to_the_estimator(binary_data, tmp_path):
+    X, y = binary_data
+    clf = TorchBinaryClassifier(max_epochs=1).fit(X, y)
+    clf.save(tmp_path / "model.safetensors")
+    loaded = load(tmp_path / "model.safetensors")
+    for net in (clf.net_, loaded.net_):
+        with pytest.raises(NotImplementedError, match=r"call the estimator's fit"):
+            net.fit(X, y)
+        with pytest.raises(NotImplementedError, match=r"clf.partial_fit\(X, y\)"):
+            net.partial_fit(X, y)
+    loaded.partial_fit(X, y)  # the estimator's own continues
+    assert loaded.n_iter_ == 2

@@ -1,5 +1,7 @@
 """sample_weight, class_weight and metadata routing."""
 
+import re
+
 import numpy as np
 import pytest
 import sklearn
@@ -192,3 +194,42 @@ def test_routing_unrequested_weights_are_an_error(routing, weighted_task):
     pipe = make_pipeline(StandardScaler(), make(TorchBinaryClassifier))
     with pytest.raises(ValueError, match="sample_weight"):
         pipe.fit(X, y, sample_weight=sw)
+
+
+def test_partial_fit_keeps_class_weight_across_class_pure_chunks(binary_data):
+    """As SGDClassifier.partial_fit: weights are not rescaled chunk by chunk."""
+    X, y = binary_data
+    chunks = [y == 0, y == 1]
+
+    def train(class_weight=None, heavy=1.0):
+        clf = TorchBinaryClassifier(
+            optimizer="sgd", lr=0.01, class_weight=class_weight, random_state=0
+        )
+        for _ in range(3):
+            for rows in chunks:
+                weight = np.where(y[rows] == 1, heavy, 1.0)
+                clf.partial_fit(X[rows], y[rows], classes=[0, 1], sample_weight=weight)
+        return clf.predict_proba(X)[:, 1]
+
+    weighted = train(class_weight={0: 1, 1: 50})
+    np.testing.assert_allclose(weighted, train(heavy=50.0), rtol=1e-6)
+    assert np.mean(weighted) > np.mean(train()) + 0.05
+
+
+@pytest.mark.parametrize("value", [-0.2, -3.0, np.nan, np.inf, "2", True, None])
+def test_class_weight_values_must_be_non_negative_numbers(labelled, value):
+    X, y = labelled
+    message = f"class_weight values must be finite non-negative numbers, got {value!r}"
+    with pytest.raises(ValueError, match=re.escape(message) + " for label 'dog'"):
+        make(class_weight={"cat": 1.0, "dog": value}).fit(X, y)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make(class_weight={"dog": value}).partial_fit(X, y)
+
+
+def test_early_stopping_with_no_weight_on_the_validation_rows(binary_data):
+    X, y = binary_data
+    weight = np.zeros(len(y))
+    weight[:3] = 1.0  # none of them in the validation split of random_state=0
+    clf = make(TorchBinaryClassifier, early_stopping=True, max_epochs=2)
+    with pytest.raises(ValueError, match="validation split whose samples all have"):
+        clf.fit(X, y, sample_weight=weight)
