@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from ._batches import TensorData
 from ._build import OPTIMIZERS, build_engine, update_engine
 from ._data import (
     as_float_tensor,
@@ -19,10 +20,9 @@ from ._data import (
     local_generator,
     resolve_device,
     seeded,
-    take_rows,
 )
-from ._engine import TensorData
-from ._fast import plain_forward
+from ._fitted import record_fit
+from ._inference import network_logits
 from ._inputs import (
     check_no_missing_labels,
     encode_labels,
@@ -34,16 +34,13 @@ from ._inputs import (
 from ._network import (
     ACTIVATIONS,
     check_batch_rows,
-    check_logits,
     draws_random_numbers,
 )
 from ._sklearn_private import Interval, StrOptions, _fit_context
-from ._stopping import StopRule, warn_about_training
+from ._stopping import StopRule
 
-_PREDICT_CHUNK = 65_536
-_PREDICT_VALUES = 2**24  # 64 MiB of float32 per dense chunk
 # Training warnings point at the caller of fit / partial_fit, through
-# warn_about_training, _record_fit, _train, _fit, fit and scikit-learn's
+# warn_about_training, record_fit, _train, _fit, fit and scikit-learn's
 # _fit_context wrapper (tested).
 _USER_FRAME = 7
 
@@ -350,7 +347,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
                 stop_rule,
                 shuffle=local_generator(shuffle_seed),
             )
-        self._record_fit(stop_rule, interrupted)
+        record_fit(self, stop_rule, interrupted, stacklevel=_USER_FRAME)
         return self
 
     def _call_seeds(self, epochs_done: int) -> list[int]:
@@ -388,126 +385,12 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
             w = torch.from_numpy(weights.astype(np.float32)).to(device)
         return TensorData(X_t, y_t, device, w)
 
-    def _record_fit(self, stop_rule: StopRule | None, interrupted: bool) -> None:
-        history = self.net_.history
-        self.loss_curve_ = [row["train_loss"] for row in history]
-        self.n_iter_ = len(history)
-        scores = [row["valid_acc"] for row in history if "valid_acc" in row]
-        self.validation_scores_ = scores if self.early_stopping else None
-        self.best_validation_score_ = None
-        self.best_epoch_ = None
-        self.best_loss_ = min(self.loss_curve_, default=None)
-        if stop_rule is not None and self.early_stopping:
-            self.best_validation_score_ = stop_rule.best_value
-            self.best_epoch_ = stop_rule.best_epoch
-        warn_about_training(self, stop_rule, interrupted, stacklevel=_USER_FRAME)
-
-    def _fitted_state(self) -> dict:
-        """The fitted attributes besides the network, as model files store
-        them; :meth:`_restore_fitted_state` sets them back."""
-        return {
-            "classes": self.classes_,
-            "n_features_in": self.n_features_in_,
-            "feature_names_in": getattr(self, "feature_names_in_", None),
-            "loss_curve": self.loss_curve_,
-            "n_iter": self.n_iter_,
-            "validation_scores": self.validation_scores_,
-            "best_validation_score": self.best_validation_score_,
-            "best_epoch": self.best_epoch_,
-            "best_loss": self.best_loss_,
-            "seed": self._seed,
-        }
-
-    def _restore_fitted_state(self, state: dict) -> None:
-        """Set the attributes of :meth:`_fitted_state` from ``state``, after
-        checking it (it may come from an edited file)."""
-        classes = state["classes"]
-        if not isinstance(classes, np.ndarray) or classes.ndim != 1:
-            raise TypeError(f"classes_ must be a 1-d array, got {classes!r}")
-        if len(classes) < 2:
-            raise ValueError(
-                f"classes_ needs at least 2 labels, got {classes.tolist()}"
-            )
-        if not np.array_equal(sorted_classes(classes), classes):
-            raise ValueError(
-                f"classes_ must be sorted and unique, got {classes.tolist()}"
-            )
-        self._check_classes(classes)
-
-        def number(value, kind=Real) -> bool:
-            return isinstance(value, kind) and not isinstance(value, bool)
-
-        def numbers(values) -> bool:
-            return isinstance(values, list) and all(map(number, values))
-
-        n_features, names, seed = (
-            state["n_features_in"],
-            state["feature_names_in"],
-            state["seed"],
-        )
-        valid = {
-            "n_features_in_": number(n_features, Integral) and n_features > 0,
-            "feature_names_in_": names is None
-            or (
-                isinstance(names, np.ndarray)
-                and names.shape == (n_features,)
-                and all(isinstance(name, str) for name in names)
-            ),
-            "loss_curve_": numbers(state["loss_curve"]),
-            "n_iter_": number(state["n_iter"], Integral) and state["n_iter"] >= 0,
-            "validation_scores_": state["validation_scores"] is None
-            or numbers(state["validation_scores"]),
-            "best_validation_score_": state["best_validation_score"] is None
-            or number(state["best_validation_score"]),
-            "best_epoch_": state["best_epoch"] is None
-            or number(state["best_epoch"], Integral),
-            "best_loss_": state["best_loss"] is None or number(state["best_loss"]),
-            "_seed": number(seed, Integral) and 0 <= seed < 2**64,
-        }
-        wrong = [name for name, ok in valid.items() if not ok]
-        if wrong:
-            raise ValueError(f"invalid values for {wrong}")
-        self.classes_ = classes
-        self.n_features_in_ = n_features
-        if names is not None:
-            self.feature_names_in_ = names
-        self.loss_curve_ = state["loss_curve"]
-        self.n_iter_ = state["n_iter"]
-        self.validation_scores_ = state["validation_scores"]
-        self.best_validation_score_ = state["best_validation_score"]
-        self.best_epoch_ = state["best_epoch"]
-        self.best_loss_ = state["best_loss"]
-        self._seed = seed
-
     # -- inference ------------------------------------------------------------
     def _logits(self, X) -> np.ndarray:
-        """Float64 logits of ``X``, run in eval mode in large batches.
-
-        A chunk holds at most ``_PREDICT_CHUNK`` rows and ``_PREDICT_VALUES``
-        values, so that sparse input is densified a bounded block at a time.
-        """
+        """Float64 logits of ``X``: one per row (binary) or per class."""
         check_is_fitted(self)
         X_t = as_float_tensor(validate_X(self, X, reset=False))
-        net = self.net_
         n_outputs = self._n_outputs(len(self.classes_))
-        rows = max(1, min(_PREDICT_CHUNK, _PREDICT_VALUES // X_t.shape[1]))
         # our own MLP never writes to its input: no defensive copy needed
-        copy = self.module is not None
-        net.module_.eval()
-        forward = plain_forward(net.module_) or net.module_
-        chunks = []
-        with torch.inference_mode():
-            for start in range(0, X_t.shape[0], rows):
-                batch = take_rows(X_t, slice(start, start + rows), copy=copy)
-                out = forward(batch.to(net.device))
-                check_logits(out, len(batch), n_outputs, "module")
-                if out.dtype not in (torch.float32, torch.float64):
-                    out = out.float()  # e.g. bfloat16 logits: numpy has none
-                chunks.append(out.reshape(len(batch), -1).cpu().numpy())
-        logits = np.concatenate(chunks).astype(np.float64)
-        if np.isnan(logits).any():
-            raise ValueError(
-                "The network produced NaN outputs for some rows of X; are "
-                "their values far outside the training data's range?"
-            )
+        logits = network_logits(self.net_, X_t, n_outputs, copy=self.module is not None)
         return logits.reshape(-1) if self._flatten_output else logits

@@ -9,8 +9,9 @@ from functools import partial
 import torch
 from skorch.callbacks import InputShapeSetter
 
+from ._batches import TensorData
 from ._data import take_rows
-from ._engine import Engine, TensorData
+from ._engine import Engine
 from ._network import (
     build_user_module,
     check_hidden_layer_sizes,

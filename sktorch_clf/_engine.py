@@ -1,8 +1,7 @@
-"""The private skorch engine: tensor batches and a lean training epoch."""
+"""The private skorch engine: a lean training epoch over tensor batches."""
 
 from __future__ import annotations
 
-import itertools
 import math
 import sys
 
@@ -17,101 +16,13 @@ from skorch.callbacks import (
     LRScheduler,
     PrintLog,
 )
-from skorch.dataset import Dataset
 from skorch.utils import TeeGenerator
 
-from ._data import as_float_tensor, at_most_threads, take_rows
+from ._batches import BatchIterator, TensorData, with_weight, without_weight
+from ._data import as_float_tensor, at_most_threads
 from ._fast import DirectAdam, MLPStep, step_threads
 from ._graph import GraphStep
 from ._stopping import StopRule
-
-
-class TensorData(Dataset):
-    """Training data converted once per fit: features, targets, weights.
-
-    ``X`` is a CPU or device tensor, or a scipy CSR matrix densified one
-    batch at a time; ``y`` and the optional per-sample weights ``w`` are
-    tensors on the training device. A skorch ``Dataset`` (with ``X`` and
-    ``y``) for the callbacks that read one, such as ``EpochScoring`` with
-    ``use_caching=False``; batches are never drawn row by row from it.
-    """
-
-    def __init__(
-        self, X, y: torch.Tensor | None, device: torch.device, w=None, order=None
-    ):
-        self.X = X
-        self.y = y
-        self.w = w
-        self.device = device
-        self.order = order  # X's rows in this order; y and w already are
-
-    def __len__(self) -> int:
-        return self.X.shape[0]
-
-    def shuffled(self, generator: torch.Generator | None) -> TensorData:
-        """The same data in a random order drawn from ``generator`` (a CPU
-        generator): the small targets and weights are permuted now, X's
-        rows one batch at a time."""
-        order = torch.randperm(len(self), generator=generator).to(self.device)
-        y = None if self.y is None else self.y[order]
-        w = None if self.w is None else self.w[order]
-        return TensorData(self.X, y, self.device, w, order)
-
-    def batch(self, rows: slice):
-        """``(X, y)``, or ``(X, (y, w))`` when the data carries weights."""
-        x_rows = rows if self.order is None else self.order[rows]
-        Xb = take_rows(self.X, x_rows).to(self.device, non_blocking=True)
-        yb = None if self.y is None else self.y[rows]
-        if self.w is None:
-            return Xb, yb
-        return Xb, (yb, self.w[rows])
-
-
-class BatchIterator:
-    """Mini-batches sliced from a :class:`TensorData`, shuffled if asked.
-
-    Shuffling draws from ``generator``, the fit's own generator seeded from
-    ``random_state`` (torch's global one when None).
-    """
-
-    def __init__(
-        self,
-        data: TensorData,
-        batch_size: int,
-        shuffle: bool,
-        generator: torch.Generator | None = None,
-    ):
-        self.data = data
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.generator = generator
-
-    def _bounds(self) -> list[int]:
-        """Batch edges; a last batch of one row joins the previous batch
-        (BatchNorm cannot train on a single row)."""
-        n = len(self.data)
-        edges = [*range(0, n, self.batch_size), n]
-        if len(edges) > 2 and edges[-1] - edges[-2] == 1:
-            del edges[-2]
-        return edges
-
-    def __len__(self) -> int:
-        return len(self._bounds()) - 1
-
-    def __iter__(self):
-        data = self.data.shuffled(self.generator) if self.shuffle else self.data
-        for start, stop in itertools.pairwise(self._bounds()):
-            yield data.batch(slice(start, stop))
-
-
-def _with_weight(y_true) -> tuple:
-    """``(y, weight)`` of a batch's targets; weight is None when unweighted."""
-    return y_true if isinstance(y_true, tuple) else (y_true, None)
-
-
-def _without_weight(batch: tuple) -> tuple:
-    """A batch as skorch's callbacks expect it, ``(X, y)``."""
-    return batch[0], _with_weight(batch[1])[0]
 
 
 def _listens(callback: Callback, name: str) -> bool:
@@ -328,7 +239,7 @@ class Engine(NeuralNet):
         else :meth:`eager_step`."""
         graph = getattr(self, "graph_step", None)
         if graph is not None and not fit_params:
-            step = graph(batch[0], *_with_weight(batch[1]))
+            step = graph(batch[0], *with_weight(batch[1]))
             if step is not None:
                 return step
         return self.eager_step(batch, **fit_params)
@@ -348,7 +259,7 @@ class Engine(NeuralNet):
         else:  # sets every .grad itself
             if self.batch_hooks:
                 fast.refresh()  # a per-batch callback may rebind param.data
-            Xi, (y, weight) = batch[0], _with_weight(batch[1])
+            Xi, (y, weight) = batch[0], with_weight(batch[1])
             loss, y_pred = fast(Xi, y, weight)
             step = {"loss": loss, "y_pred": y_pred}
         if self.grad_hook:
@@ -356,7 +267,7 @@ class Engine(NeuralNet):
             self.notify(
                 "on_grad_computed",
                 named_parameters=params,
-                batch=_without_weight(batch),
+                batch=without_weight(batch),
                 training=True,
             )
         direct = getattr(self, "direct_step", None)
@@ -425,14 +336,14 @@ class Engine(NeuralNet):
         self._set_training(training)
         hooks, record = self.batch_hooks, self.record_batches
         for batch in iterator:
-            seen = _without_weight(batch)  # what callbacks see: (X, y)
+            seen = without_weight(batch)  # what callbacks see: (X, y)
             if hooks:
                 self.notify("on_batch_begin", batch=seen, training=training)
             else:  # what notify's own NeuralNet.on_batch_begin would do
                 self.history.new_batch()
             step = step_fn(batch, **fit_params)
             size = batch[0].shape[0]
-            y, weight = _with_weight(batch[1])
+            y, weight = with_weight(batch[1])
             loss_sum.add_(step["loss"].detach(), alpha=size)  # sum of w * loss
             weight_sum.add_(size if weight is None else weight.sum())
             if not training:

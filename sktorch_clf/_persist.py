@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING
 import sklearn
 import torch
 
+from ._batches import TensorData
 from ._data import resolve_device, seeded
-from ._engine import TensorData
+from ._fitted import fitted_state, restore_fitted_state
 from ._network import check_hidden_layer_sizes
 from ._typed_json import MAX_DEPTH, decode, depth, encode, expect_list
 
@@ -100,7 +101,7 @@ def save(est: BaseTorchClassifier, path: StrPath) -> None:
         "custom_module": est.module is not None,
         "fitted": {
             k: encode(v, f"{k}_" if k != "seed" else "the training seed")
-            for k, v in est._fitted_state().items()
+            for k, v in fitted_state(est).items()
         },
         "history": _history_rows(est.history_),
         "versions": versions(),
@@ -186,7 +187,7 @@ def load(path: StrPath, *, module=None, device: str = "cpu") -> BaseTorchClassif
     est = _new_estimator(header, module, path)
     _set_params(est, header["params"], module, device, path)
     try:
-        est._restore_fitted_state(_fitted(header["fitted"]))
+        restore_fitted_state(est, _fitted(header["fitted"]))
         history = _history(header["history"], est)
     except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(f"{path} has invalid fitted attributes: {exc}") from exc

@@ -7,7 +7,7 @@ import torch
 from skorch import NeuralNet
 
 from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
-from sktorch_clf._engine import BatchIterator, TensorData
+from sktorch_clf._batches import BatchIterator, TensorData
 
 
 def test_net_is_a_skorch_neural_net(binary_data):
@@ -97,5 +97,5 @@ def test_predict_chunks_match_single_pass(monkeypatch, binary_data):
     X, y = binary_data
     clf = TorchBinaryClassifier(max_epochs=2, random_state=0).fit(X, y)
     whole = clf.predict_proba(X)
-    monkeypatch.setattr("sktorch_clf._base._PREDICT_CHUNK", 7)
+    monkeypatch.setattr("sktorch_clf._inference._PREDICT_CHUNK", 7)
     np.testing.assert_allclose(clf.predict_proba(X), whole, rtol=1e-6, atol=1e-7)

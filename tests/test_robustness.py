@@ -86,7 +86,7 @@ def test_sparse_predict_densifies_bounded_blocks(
     wide = sp.random(300, 5000, density=0.001, format="csr", random_state=0)
     Xs = sp.hstack([sp.csr_matrix(X), wide], format="csr")
     clf = TorchBinaryClassifier(max_epochs=1).fit(Xs, y)
-    monkeypatch.setattr("sktorch_clf._base._PREDICT_VALUES", 50 * 5006)
+    monkeypatch.setattr("sktorch_clf._inference._PREDICT_VALUES", 50 * 5006)
     densified_shapes.clear()
     clf.predict_proba(Xs)
     assert [rows for rows, _ in densified_shapes] == [50] * 6
