@@ -332,7 +332,7 @@ class Engine(NeuralNet):
         # running sums stay on the device; read once per epoch (no sync per batch)
         sums = torch.zeros(3, dtype=torch.float64, device=self.device)
         loss_sum, hits_sum, weight_sum = sums[0], sums[1], sums[2]
-        batch_count = 0
+        batch_count = n_rows = 0
         self._set_training(training)
         hooks, record = self.batch_hooks, self.record_batches
         for batch in iterator:
@@ -345,7 +345,10 @@ class Engine(NeuralNet):
             size = batch[0].shape[0]
             y, weight = with_weight(batch[1])
             loss_sum.add_(step["loss"].detach(), alpha=size)  # sum of w * loss
-            weight_sum.add_(size if weight is None else weight.sum())
+            if weight is None:
+                n_rows += size
+            else:
+                weight_sum.add_(weight.sum())
             if not training:
                 hits_sum.add_(self._hits(step["y_pred"], y, weight))
             batch_count += 1
@@ -355,6 +358,7 @@ class Engine(NeuralNet):
             if hooks:
                 self.notify("on_batch_end", batch=seen, training=training, **step)
         total_loss, hits, weight = sums.tolist()
+        weight += n_rows
         loss = total_loss / weight
         if not math.isfinite(loss):
             raise ValueError(
