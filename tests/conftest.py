@@ -51,3 +51,30 @@ def densified_shapes(monkeypatch):
 
     monkeypatch.setattr(sp.csr_matrix, "toarray", recording)
     return shapes
+
+
+@pytest.fixture
+def two_threads():
+    """Torch at two intra-op threads for the test (CI's cores), restored."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def gelu_net():
+    """A small custom module (GELU hidden layer): not the built-in MLP."""
+
+    class GeluNet(torch.nn.Module):
+        def __init__(self, n_features_in, n_outputs):
+            super().__init__()
+            self.body = torch.nn.Sequential(
+                torch.nn.Linear(n_features_in, 16), torch.nn.GELU()
+            )
+            self.head = torch.nn.Linear(16, n_outputs)
+
+        def forward(self, X):
+            return self.head(self.body(X))
+
+    return GeluNet

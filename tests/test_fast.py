@@ -502,14 +502,6 @@ class ThreadSpy(Callback):
         self.seen_.append(torch.get_num_threads())
 
 
-@pytest.fixture
-def two_threads():
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize(
     ("params", "inside"),
     [

@@ -241,7 +241,7 @@ class Rescaled(torch.nn.Module):
         return self.linear(X * self.scale)
 
 
-def test_custom_modules_record_only_when_opted_in(binary_data):
+def test_custom_modules_record_only_when_opted_in(binary_data, gelu_net):
     X, y = binary_data
     auto = fitted(TorchBinaryClassifier, "cuda", X, y, batch_size=32, module=Rescaled)
     eager = fitted(
@@ -256,18 +256,7 @@ def test_custom_modules_record_only_when_opted_in(binary_data):
     assert auto.net_.graph_replays == 0
     np.testing.assert_allclose(auto.predict_proba(X), eager.predict_proba(X), atol=1e-6)
 
-    class Plain(torch.nn.Module):
-        def __init__(self, n_features_in, n_outputs):
-            super().__init__()
-            self.body = torch.nn.Sequential(
-                torch.nn.Linear(n_features_in, 16), torch.nn.GELU()
-            )
-            self.head = torch.nn.Linear(16, n_outputs)
-
-        def forward(self, X):
-            return self.head(self.body(X))
-
-    params = {"batch_size": 32, "module": Plain}
+    params = {"batch_size": 32, "module": gelu_net}
     graph = fitted(TorchBinaryClassifier, "cuda", X, y, cuda_graphs=True, **params)
     plain = fitted(TorchBinaryClassifier, "cuda", X, y, cuda_graphs=False, **params)
     assert graph.net_.graph_replays == graph.n_iter_ * (len(X) // 32) - 3

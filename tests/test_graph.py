@@ -242,18 +242,8 @@ def test_engine_pickles_mid_fit(backend, binary_data):
     assert getattr(pickled, "graph_step", None) is None
 
 
-def test_custom_module_records_when_opted_in(backend, binary_data):
-    class Net(torch.nn.Module):
-        def __init__(self, n_features_in, n_outputs):
-            super().__init__()
-            self.body = torch.nn.Sequential(
-                torch.nn.Linear(n_features_in, 16), torch.nn.GELU()
-            )
-            self.head = torch.nn.Linear(16, n_outputs)
-
-        def forward(self, X):
-            return self.head(self.body(X))
-
+def test_custom_module_records_when_opted_in(backend, binary_data, gelu_net):
+    Net = gelu_net
     auto = fit(binary_data, module=Net)  # "auto": the built-in MLP only
     graph = fit(binary_data, module=Net, cuda_graphs=True)
     eager = fit(binary_data, module=Net, cuda_graphs=False)

@@ -68,14 +68,6 @@ def test_a_cpu_fit_never_touches_cuda(binary_data, monkeypatch):
         TorchBinaryClassifier(max_epochs=2, random_state=0, **params).fit(*binary_data)
 
 
-@pytest.fixture
-def two_threads():
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(before)
-
-
 class StartsAThread(Callback):
     """Starts, during the fit, a thread that first uses torch then and reads
     its thread count again after the fit; records the fitting thread's."""
@@ -100,13 +92,19 @@ class StartsAThread(Callback):
             self.thread_.start()
 
 
-def test_the_thread_rule_limits_the_fitting_thread_only(two_threads, binary_data):
-    spy = StartsAThread()
-    clf = TorchBinaryClassifier(max_epochs=2, hidden_layer_sizes=(16,), callbacks=[spy])
-    clf.fit(*binary_data)
+def fit_and_watch(data) -> StartsAThread:
+    """Fit a small MLP while another thread starts; what both threads saw."""
+    clf = TorchBinaryClassifier(
+        max_epochs=2, hidden_layer_sizes=(16,), callbacks=[StartsAThread()]
+    ).fit(*data)
     seen = dict(clf.net_.callbacks_)["StartsAThread"]
     seen.fit_done_.set()
     seen.thread_.join()
+    return seen
+
+
+def test_the_thread_rule_limits_the_fitting_thread_only(two_threads, binary_data):
+    seen = fit_and_watch(binary_data)
     assert seen.fitting_thread_ == [1, 1]  # a small MLP: one thread, as before
     assert seen.other_thread_ == [2, 2]  # not the fit's limit, then or after
     assert torch.get_num_threads() == 2
@@ -117,11 +115,6 @@ def test_without_an_openmp_runtime_threads_are_left_alone(
 ):
     nothing = _data.ThreadpoolController().select(user_api="no-such-runtime")
     monkeypatch.setattr(_data, "_openmp", lambda: nothing)
-    spy = StartsAThread()
-    clf = TorchBinaryClassifier(max_epochs=2, hidden_layer_sizes=(16,), callbacks=[spy])
-    clf.fit(*binary_data)
-    seen = dict(clf.net_.callbacks_)["StartsAThread"]
-    seen.fit_done_.set()
-    seen.thread_.join()
+    seen = fit_and_watch(binary_data)
     assert seen.fitting_thread_ == [2, 2]
     assert torch.get_num_threads() == 2
