@@ -51,6 +51,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "module": [None, callable],
         "module_kwargs": [None, dict],
+        "categorical_features": [None, StrOptions({"from_dtype"}), "array-like"],
         "hidden_layer_sizes": [
             "array-like",
             Interval(Integral, 1, None, closed="left"),
@@ -58,6 +59,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         "activation": [StrOptions(set(ACTIVATIONS)), callable],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
+        "numeric_embedding": [None, StrOptions({"periodic"})],
         "optimizer": [StrOptions(set(OPTIMIZERS)), callable],
         "optimizer_kwargs": [None, dict],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -82,10 +84,12 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         *,
         module=None,
         module_kwargs=None,
+        categorical_features=None,
         hidden_layer_sizes=(100,),
         activation="relu",
         dropout=0.0,
         batch_norm=False,
+        numeric_embedding=None,
         optimizer="adam",
         optimizer_kwargs=None,
         lr=1e-3,
@@ -106,10 +110,12 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
     ):
         self.module = module
         self.module_kwargs = module_kwargs
+        self.categorical_features = categorical_features
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
         self.batch_norm = batch_norm
+        self.numeric_embedding = numeric_embedding
         self.optimizer = optimizer
         self.optimizer_kwargs = optimizer_kwargs
         self.lr = lr

@@ -6,18 +6,21 @@ import copy
 import inspect
 from functools import partial
 
+import numpy as np
 import torch
 from skorch.callbacks import InputShapeSetter
 
 from ._batches import TensorData
 from ._data import take_rows
 from ._engine import Engine
+from ._features import n_slots
 from ._network import (
     build_user_module,
     check_hidden_layer_sizes,
     check_module_output,
     make_mlp,
 )
+from ._tabular import TabularMLP
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -108,6 +111,7 @@ def _structure(est, device: torch.device) -> dict:
     """The parameters the network and optimizer were built from."""
     built = {
         "module": est.module,
+        "categorical_features": _as_tuple(est.categorical_features),
         "module_kwargs": None if est.module_kwargs is None else dict(est.module_kwargs),
         "optimizer": optimizer_class(est),
         "device": str(device),
@@ -117,6 +121,7 @@ def _structure(est, device: torch.device) -> dict:
         built["activation"] = est.activation
         built["dropout"] = est.dropout
         built["batch_norm"] = est.batch_norm
+        built["numeric_embedding"] = est.numeric_embedding
     return built
 
 
@@ -138,6 +143,13 @@ def _check_structure(est, net: Engine, device, partial_fit: bool) -> None:
                 f"since the network was built, but {how}. Build a new one with "
                 "warm_start=False (or on a clone of the estimator)."
             )
+
+
+def _as_tuple(value):
+    """A list-like parameter as a tuple (compared by value), else itself."""
+    if value is None or isinstance(value, str):
+        return value
+    return tuple(np.asarray(value).tolist())
 
 
 def _same(a, b) -> bool:
@@ -187,19 +199,35 @@ def use_cuda_graphs(est) -> bool:
 
 
 def build_module(est, n_outputs: int) -> torch.nn.Module:
-    """The default MLP, or the user's ``module`` built for the data's sizes."""
-    if est.module is None:
-        return make_mlp(
-            est.n_features_in_,
-            n_outputs,
-            check_hidden_layer_sizes(est.hidden_layer_sizes),
-            activation=est.activation,
-            dropout=est.dropout,
-            batch_norm=est.batch_norm,
+    """The default MLP (behind embeddings for categorical columns or a
+    numeric embedding), or the user's ``module`` built for the data's sizes."""
+    if est.module is not None:
+        return build_user_module(
+            est.module, est.n_features_in_, n_outputs, est.module_kwargs
         )
-    return build_user_module(
-        est.module, est.n_features_in_, n_outputs, est.module_kwargs
+    sizes = check_hidden_layer_sizes(est.hidden_layer_sizes)
+    categorical = categorical_slots(est)
+    embedding = est.numeric_embedding
+    width = TabularMLP.input_width(est.n_features_in_, categorical, embedding)
+    body = make_mlp(
+        width,
+        n_outputs,
+        sizes,
+        activation=est.activation,
+        dropout=est.dropout,
+        batch_norm=est.batch_norm,
     )
+    if not categorical and embedding is None:
+        return body  # the plain MLP: the CPU fast path applies
+    return TabularMLP(est.n_features_in_, categorical, body, embedding)
+
+
+def categorical_slots(est) -> list[tuple[int, int]]:
+    """``(column, embedding rows)`` of each categorical column."""
+    if getattr(est, "is_categorical_", None) is None:
+        return []
+    columns = np.flatnonzero(est.is_categorical_).tolist()
+    return [(j, n_slots(c)) for j, c in zip(columns, est.categories_, strict=True)]
 
 
 def optimizer_class(est) -> type[torch.optim.Optimizer]:

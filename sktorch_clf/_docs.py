@@ -1,6 +1,15 @@
 """Docstring sections shared by both classifiers (numpydoc, sklearn style)."""
 
 SHARED_PARAMETERS = """\
+    categorical_features : {'from_dtype'}, array-like of int, str or bool, \
+default=None
+        Columns that hold categories (strings, pandas categories or integer
+        codes >= 0), given as indices, names or a boolean mask;
+        ``'from_dtype'`` takes a DataFrame's category and string columns.
+        Each gets a learned embedding (``round(1.6 * n ** 0.56)`` wide, at most
+        32, for ``n`` categories plus two) instead of one-hot columns; the
+        categories are learned in fit (``categories_``), and missing values
+        and categories not seen in fit have slots of their own at predict.
     hidden_layer_sizes : array-like of int, default=(100,)
         Widths of the hidden layers of the default MLP (``module=None``).
     activation : str or torch.nn.Module class, default='relu'
@@ -10,6 +19,10 @@ SHARED_PARAMETERS = """\
         Dropout probability after each hidden activation of the default MLP.
     batch_norm : bool, default=False
         Add ``BatchNorm1d`` after each hidden linear layer of the default MLP.
+    numeric_embedding : {'periodic'} or None, default=None
+        Embed each numeric column of the default MLP's input with learned
+        periodic features (``ReLU(W [cos(2 pi c x), sin(2 pi c x)] + b)``, 16
+        frequencies, 8 wide) instead of passing its value as is.
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop'} or torch.optim class, \
 default='adam'
         The optimizer. Fused kernels are used where torch has them.
@@ -72,6 +85,10 @@ default='adam'
 """
 
 SHARED_ATTRIBUTES = """\
+    is_categorical_ : ndarray of shape (n_features_in_,) of bool or None
+        Which columns were embedded as categorical, None when none was.
+    categories_ : list of ndarray or None
+        The categories of each categorical column, sorted, as seen in fit.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)

@@ -45,6 +45,8 @@ def fitted_state(est) -> dict:
         "best_epoch": est.best_epoch_,
         "best_loss": est.best_loss_,
         "seed": est._seed,
+        "is_categorical": est.is_categorical_,
+        "categories": est.categories_,
     }
 
 
@@ -104,3 +106,32 @@ def restore_fitted_state(est, state: dict) -> None:
     est.best_epoch_ = state["best_epoch"]
     est.best_loss_ = state["best_loss"]
     est._seed = seed
+    est.is_categorical_, est.categories_ = _checked_categories(state, n_features)
+
+
+def _checked_categories(state: dict, n_features: int) -> tuple:
+    """``is_categorical_`` and ``categories_`` from ``state``, consistent
+    with each other and with the number of features."""
+    mask, categories = state["is_categorical"], state["categories"]
+    if mask is None and categories is None:
+        return None, None
+    ok = (
+        isinstance(mask, np.ndarray)
+        and mask.dtype == bool
+        and mask.shape == (n_features,)
+        and mask.any()
+        and isinstance(categories, list)
+        and len(categories) == int(mask.sum())
+        and all(
+            isinstance(c, np.ndarray)
+            and c.ndim == 1
+            and np.array_equal(sorted_classes(c), c)
+            for c in categories
+        )
+    )
+    if not ok:
+        raise ValueError(
+            "invalid is_categorical_ / categories_: a boolean mask over the "
+            "features and, per categorical column, its sorted unique categories"
+        )
+    return mask, categories

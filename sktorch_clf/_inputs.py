@@ -6,6 +6,7 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from pandas.api.types import (
     is_bool_dtype,
     is_datetime64_any_dtype,
@@ -14,14 +15,28 @@ from pandas.api.types import (
 )
 from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_array, check_X_y, validate_data
 
+from ._features import (
+    categorical_mask,
+    encode,
+    holds_only_numbers,
+    is_frame,
+    learn_categories,
+)
 from ._sklearn_private import _check_sample_weight, _safe_indexing
 
 
 def validate_X(est, X, y=None, *, reset: bool):
     """scikit-learn's ``validate_data`` to float32 (CSR kept sparse), with a
-    clear error for non-numeric input."""
+    clear error for non-numeric input; categorical columns become codes
+    (``_features``), their categories learned when ``reset``."""
+    if reset:
+        est.is_categorical_ = est.categories_ = None
+        if est.categorical_features is not None:
+            _learn_categorical(est, X)
+    if est.is_categorical_ is not None:
+        return _validate_mixed(est, X, y, reset=reset)
     check_numeric_columns(X)
     kwargs = dict(accept_sparse="csr", dtype=np.float32, reset=reset)
     try:
@@ -34,8 +49,50 @@ def validate_X(est, X, y=None, *, reset: bool):
         raise ValueError(
             f"X must be numeric, but {exc}. Encode string or categorical "
             "columns first, e.g. with OneHotEncoder or OrdinalEncoder in a "
-            "ColumnTransformer."
+            "ColumnTransformer, or name them in categorical_features."
         ) from exc
+
+
+def _as_2d(X):
+    """A DataFrame stays one (its dtypes and names matter); other input
+    becomes an object or numeric ndarray."""
+    if sp.issparse(X):
+        raise ValueError(
+            "categorical_features needs dense X (a DataFrame or an array), "
+            "got a sparse matrix"
+        )
+    X = X if is_frame(X) else np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2D array, got {X.ndim}D input of shape {X.shape}")
+    return X
+
+
+def _learn_categorical(est, X) -> None:
+    """Set ``is_categorical_`` and ``categories_`` from ``X`` (None when
+    ``categorical_features`` finds no column)."""
+    X = _as_2d(X)
+    mask = categorical_mask(est.categorical_features, X, X.shape[1])
+    if mask.any():
+        est.is_categorical_ = mask
+        est.categories_ = learn_categories(X, mask)
+
+
+def _validate_mixed(est, X, y, reset: bool):
+    """Codes for the categorical columns, float32 for the others, in the
+    columns' order; numeric columns checked as scikit-learn checks X."""
+    X = _as_2d(X)
+    validate_data(est, X, skip_check_array=True, reset=reset)
+    mask = est.is_categorical_
+    codes = encode(X, mask, est.categories_)
+    numeric = X.iloc[:, ~mask] if is_frame(X) else X[:, ~mask]
+    check_numeric_columns(numeric)
+    numeric = check_array(numeric, dtype=np.float32, ensure_min_features=0)
+    out = np.empty((len(codes), len(mask)), dtype=np.float32)
+    out[:, ~mask] = numeric
+    out[:, mask] = codes
+    if y is None:
+        return out
+    return check_X_y(out, y, dtype=None)
 
 
 def check_numeric_columns(X) -> None:
@@ -60,27 +117,20 @@ def check_numeric_columns(X) -> None:
     bad = [
         col
         for col, dt in dtypes.items()
-        if not (is_numeric_dtype(dt) or is_bool_dtype(dt)) and _not_numbers(X[col])
+        if not (is_numeric_dtype(dt) or is_bool_dtype(dt))
+        and not holds_only_numbers(X[col])
     ]
     if bad:
         raise ValueError(
             f"X must be numeric, but columns {bad} are not (dtypes "
-            f"{[str(dtypes[c]) for c in bad]}). Encode them first, e.g. with "
-            "OneHotEncoder or OrdinalEncoder in a ColumnTransformer."
+            f"{[str(dtypes[c]) for c in bad]}). Pass categorical_features="
+            "'from_dtype' (or their names) to embed them, or encode them "
+            "first, e.g. with OneHotEncoder in a ColumnTransformer."
         )
 
 
 def _is_date(dtype) -> bool:
     return is_datetime64_any_dtype(dtype) or is_timedelta64_dtype(dtype)
-
-
-def _not_numbers(column) -> bool:
-    """True unless every value of a non-numeric dtype column is a number."""
-    try:
-        column.to_numpy(dtype=np.float64)
-    except (TypeError, ValueError):
-        return True
-    return False
 
 
 def check_no_missing_labels(y) -> None:

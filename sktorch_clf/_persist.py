@@ -57,6 +57,8 @@ _FITTED_OPTIONAL = {
     "best_epoch": None,
     "best_loss": None,  # None: the lowest of loss_curve
     "seed": 0,
+    "is_categorical": None,
+    "categories": None,
 }
 
 
