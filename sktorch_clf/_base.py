@@ -63,10 +63,12 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         "optimizer": [StrOptions(set(OPTIMIZERS)), callable],
         "optimizer_kwargs": [None, dict],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_schedule": [StrOptions({"constant", "cosine"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
+        "scoring": [StrOptions({"loss", "accuracy"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -93,10 +95,12 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         optimizer="adam",
         optimizer_kwargs=None,
         lr=1e-3,
+        lr_schedule="constant",
         weight_decay=0.0,
         batch_size=200,
         max_epochs=200,
         early_stopping=False,
+        scoring="accuracy",
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
@@ -119,10 +123,12 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         self.optimizer = optimizer
         self.optimizer_kwargs = optimizer_kwargs
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
+        self.scoring = scoring
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
@@ -352,6 +358,8 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
                 1 if partial else self.max_epochs,
                 stop_rule,
                 shuffle=local_generator(shuffle_seed),
+                # the lr schedule spans a fit, or max_epochs partial_fit calls
+                schedule_start=len(self.net_.history) if partial else 0,
             )
         record_fit(self, stop_rule, interrupted, stacklevel=_USER_FRAME)
         return self
@@ -378,7 +386,8 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
 
     def _stop_rule(self) -> StopRule:
         if self.early_stopping:
-            return StopRule("valid_acc", self.tol, self.n_iter_no_change, True)
+            monitor = "valid_loss" if self.scoring == "loss" else "valid_acc"
+            return StopRule(monitor, self.tol, self.n_iter_no_change, True)
         return StopRule("train_loss", self.tol, self.n_iter_no_change, False)
 
     def _tensor_data(self, X, y_encoded, weights, device) -> TensorData:

@@ -8,7 +8,7 @@ from functools import partial
 
 import numpy as np
 import torch
-from skorch.callbacks import InputShapeSetter
+from skorch.callbacks import InputShapeSetter, LRScheduler
 
 from ._batches import TensorData
 from ._data import take_rows
@@ -38,7 +38,7 @@ def build_engine(est, train: TensorData, device: torch.device) -> Engine:
     module = build_module(est, n_outputs)
     sample = take_rows(train.X, slice(0, 2)).cpu()  # the new module is on the CPU
     check_module_output(module, sample, n_outputs)
-    check_callbacks(est.callbacks)
+    check_callbacks(est.callbacks, est.lr_schedule)
     factory = optimizer_factory(est, device)
     make_optimizer(est, factory, module)  # a clear error for bad kwargs
     net = Engine(
@@ -79,7 +79,7 @@ def update_engine(est, net: Engine, device: torch.device, partial_fit: bool) -> 
         ):
             group.update({k: new[k] for k in keys if k in new})
     if changed & {"callbacks", "verbose"}:
-        check_callbacks(est.callbacks)
+        check_callbacks(est.callbacks, est.lr_schedule)
         net.callbacks = copy.deepcopy(est.callbacks)
         net.verbose = est.verbose
         net.initialize_callbacks()
@@ -94,6 +94,7 @@ def _configure(est, net: Engine) -> None:
     net.max_epochs = est.max_epochs
     net.cuda_graphs = use_cuda_graphs(est)
     net.threshold = getattr(est, "threshold", 0.5)
+    net.lr_schedule = est.lr_schedule
 
 
 def _settings(est) -> dict:
@@ -164,10 +165,16 @@ def _same(a, b) -> bool:
         return False
 
 
-def check_callbacks(callbacks) -> None:
+def check_callbacks(callbacks, lr_schedule: str = "constant") -> None:
     """Refuse the skorch callbacks that cannot work here, with the reason."""
     for cb in callbacks or []:
         cb = cb[1] if isinstance(cb, tuple) else cb
+        if isinstance(cb, LRScheduler) and lr_schedule != "constant":
+            raise ValueError(
+                f"callbacks: an LRScheduler and lr_schedule={lr_schedule!r} would "
+                "both set the learning rate; use one (lr_schedule='constant' "
+                "with the callback)"
+            )
         if isinstance(cb, InputShapeSetter):
             raise ValueError(
                 "callbacks: InputShapeSetter is not needed and cannot work here: "

@@ -30,6 +30,11 @@ default='adam'
         Extra optimizer arguments, e.g. ``{"momentum": 0.9}`` for SGD.
     lr : float, default=1e-3
         Learning rate.
+    lr_schedule : {'constant', 'cosine'}, default='constant'
+        'cosine' lowers the learning rate each epoch from ``lr`` to ``lr / 100``
+        along half a cosine over ``max_epochs`` epochs (over the first
+        ``max_epochs`` calls of ``partial_fit``). Not with an ``LRScheduler``
+        callback.
     weight_decay : float, default=0.0
         L2 penalty (``weight_decay`` of the torch optimizer).
     batch_size : int, default=200
@@ -42,8 +47,13 @@ default='adam'
         before that emits a ``ConvergenceWarning``.
     early_stopping : bool, default=False
         Set aside a stratified ``validation_fraction`` of the training data,
-        stop when its accuracy stops improving, and keep the weights of the
+        stop when its ``scoring`` stops improving, and keep the weights of the
         best epoch (``best_epoch_``).
+    scoring : {'accuracy', 'loss'}, default='accuracy'
+        What early stopping monitors on the validation split: accuracy (at
+        ``threshold`` for the binary classifier), or the log loss. The best
+        epoch's weights are kept either way; ``validation_scores_`` holds
+        accuracies, or log losses negated (higher is better).
     validation_fraction : float, default=0.1
         Share of the training data used for validation with
         ``early_stopping`` (at least one sample per class).
@@ -106,9 +116,10 @@ SHARED_ATTRIBUTES = """\
     best_loss_ : float
         Lowest training loss reached.
     validation_scores_ : list of float or None
-        Validation accuracy of each epoch with ``early_stopping``, else None.
+        The validation ``scoring`` of each epoch with ``early_stopping``
+        (accuracy, or the negated log loss), else None.
     best_validation_score_ : float or None
-        Best validation accuracy with ``early_stopping``, else None.
+        The best of ``validation_scores_``, else None.
     best_epoch_ : int or None
         The (1-based) epoch whose weights were kept by ``early_stopping``.
     n_iter_ : int

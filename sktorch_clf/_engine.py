@@ -24,6 +24,8 @@ from ._fast import DirectAdam, MLPStep, step_threads
 from ._graph import GraphStep
 from ._stopping import StopRule
 
+_FINAL_LR = 0.01  # the cosine schedule's last learning rate, as a share of lr
+
 
 def _listens(callback: Callback, name: str) -> bool:
     """Whether ``callback`` acts on notification ``name``; an LRScheduler
@@ -64,6 +66,7 @@ class Engine(NeuralNet):
     graph_replays = 0
     graph_failed = False
     stopped_by_callback = False
+    lr_schedule = "constant"
     epoch_open = False
 
     def __init__(
@@ -106,6 +109,7 @@ class Engine(NeuralNet):
         epochs: int,
         stop_rule: StopRule | None = None,
         shuffle: torch.Generator | None = None,
+        schedule_start: int = 0,
     ) -> bool:
         """Run up to ``epochs`` epochs; return True if interrupted by Ctrl-C.
 
@@ -113,7 +117,8 @@ class Engine(NeuralNet):
         as in skorch, and the history keeps the epochs that completed. A
         ``stop_rule`` ends training early and may restore the weights of its
         best epoch; so may skorch's ``EarlyStopping``. ``shuffle`` is the
-        generator the batch order is drawn from.
+        generator the batch order is drawn from; ``schedule_start`` is the
+        position of the first epoch in the learning-rate schedule.
         """
         self.check_training_readiness()
         self.shuffle_generator = shuffle
@@ -126,7 +131,7 @@ class Engine(NeuralNet):
         try:
             threads = step_threads(self.module_, self.batch_size, self.device)
             with at_most_threads(threads):
-                self._epochs(train, valid, epochs, stop_rule)
+                self._epochs(train, valid, epochs, stop_rule, schedule_start)
         except KeyboardInterrupt:
             interrupted = True
         except torch.OutOfMemoryError as exc:
@@ -149,11 +154,12 @@ class Engine(NeuralNet):
         self.notify("on_train_end", X=train, y=None)
         return interrupted
 
-    def _epochs(self, train, valid, epochs, stop_rule) -> None:
+    def _epochs(self, train, valid, epochs, stop_rule, schedule_start) -> None:
         batches_train = self.get_iterator(train, training=True)
         batches_valid = None if valid is None else self.get_iterator(valid)
         on_epoch = {"dataset_train": train, "dataset_valid": valid}
-        for _ in range(epochs):
+        for epoch in range(epochs):
+            self._schedule_lr(schedule_start + epoch)
             self.epoch_open = True
             self.notify("on_epoch_begin", **on_epoch)
             self._find_hooks()  # after the callbacks' epoch start (e.g. Freezer)
@@ -167,6 +173,17 @@ class Engine(NeuralNet):
                 break
             if stop_rule is not None and stop_rule.should_stop(self):
                 break
+
+    def _schedule_lr(self, position: int) -> None:
+        """``lr_schedule='cosine'``: the learning rate of epoch ``position``
+        falls from ``lr`` to ``lr / 100`` along half a cosine over
+        ``max_epochs`` epochs (and stays there)."""
+        if self.lr_schedule != "cosine":
+            return
+        progress = min(position / max(self.max_epochs - 1, 1), 1.0)
+        factor = _FINAL_LR + (1 - _FINAL_LR) * 0.5 * (1 + math.cos(math.pi * progress))
+        for group in self.optimizer_.param_groups:
+            group["lr"] = self.lr * factor
 
     def _end_epoch(self, on_epoch: dict) -> bool:
         """Notify the end of an epoch; True if a callback stopped training.

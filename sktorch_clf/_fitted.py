@@ -20,13 +20,17 @@ def record_fit(
     history = est.net_.history
     est.loss_curve_ = [row["train_loss"] for row in history]
     est.n_iter_ = len(history)
-    scores = [row["valid_acc"] for row in history if "valid_acc" in row]
+    # higher is better: accuracy, or the log loss negated (as scikit-learn's
+    # HistGradientBoosting records it)
+    key, sign = ("valid_loss", -1.0) if est.scoring == "loss" else ("valid_acc", 1.0)
+    scores = [sign * row[key] for row in history if key in row]
     est.validation_scores_ = scores if est.early_stopping else None
     est.best_validation_score_ = None
     est.best_epoch_ = None
     est.best_loss_ = min(est.loss_curve_, default=None)
     if stop_rule is not None and est.early_stopping:
-        est.best_validation_score_ = stop_rule.best_value
+        best = stop_rule.best_value
+        est.best_validation_score_ = None if best is None else sign * best
         est.best_epoch_ = stop_rule.best_epoch
     warn_about_training(est, stop_rule, interrupted, stacklevel=stacklevel)
 

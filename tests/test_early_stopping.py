@@ -122,3 +122,12 @@ def test_early_stopping_is_not_an_exception(noisy_data):
         warnings.simplefilter("error")  # neither interruption nor convergence
         clf = early().fit(X, y)
     assert clf.n_iter_ < 300
+
+
+def test_early_stopping_on_the_validation_loss(noisy_data):
+    X, y = noisy_data
+    clf = early(scoring="loss").fit(X, y)
+    losses = clf.history_df_["valid_loss"].to_numpy()
+    assert clf.best_epoch_ == 1 + int(np.argmin(losses))
+    assert clf.best_validation_score_ == pytest.approx(-losses.min())
+    np.testing.assert_allclose(clf.validation_scores_, -losses)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from skorch.callbacks import Callback, LRScheduler
 
 from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
 
@@ -74,3 +75,36 @@ def test_sgd_lr_matters(binary_data):
     ]
     assert losses[1] < losses[0]
     assert np.isfinite(losses).all()
+
+
+class RecordLR(Callback):
+    def initialize(self):
+        self.lrs_ = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.lrs_.append(net.optimizer_.param_groups[0]["lr"])
+
+
+def test_cosine_lr_schedule(binary_data):
+    X, y = binary_data
+    clf = TorchBinaryClassifier(
+        lr=0.1, lr_schedule="cosine", max_epochs=5, callbacks=[RecordLR()]
+    ).fit(X, y)
+    seen = dict(clf.net_.callbacks_)["RecordLR"].lrs_
+    expected = [
+        0.1 * (0.01 + 0.99 * 0.5 * (1 + np.cos(np.pi * k / 4))) for k in range(5)
+    ]
+    np.testing.assert_allclose(seen, expected)
+    # partial_fit: one step of the schedule per call, then its last value
+    clf = TorchBinaryClassifier(lr=0.1, lr_schedule="cosine", max_epochs=3)
+    lrs = [
+        clf.partial_fit(X, y).net_.optimizer_.param_groups[0]["lr"] for _ in range(5)
+    ]
+    np.testing.assert_allclose(lrs, [0.1, 0.0505, 0.001, 0.001, 0.001])
+
+
+def test_cosine_schedule_and_an_lr_scheduler_callback_conflict(binary_data):
+    clf = TorchBinaryClassifier(lr_schedule="cosine", callbacks=[LRScheduler()])
+    with pytest.raises(ValueError, match="both set the learning rate"):
+        clf.fit(*binary_data)
