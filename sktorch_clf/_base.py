@@ -60,6 +60,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
         "numeric_embedding": [None, StrOptions({"periodic"})],
+        "robust_scaling": ["boolean"],
         "optimizer": [StrOptions(set(OPTIMIZERS)), callable],
         "optimizer_kwargs": [None, dict],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -92,6 +93,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         dropout=0.0,
         batch_norm=False,
         numeric_embedding=None,
+        robust_scaling=False,
         optimizer="adam",
         optimizer_kwargs=None,
         lr=1e-3,
@@ -120,6 +122,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         self.dropout = dropout
         self.batch_norm = batch_norm
         self.numeric_embedding = numeric_embedding
+        self.robust_scaling = robust_scaling
         self.optimizer = optimizer
         self.optimizer_kwargs = optimizer_kwargs
         self.lr = lr

@@ -15,6 +15,7 @@ from ._data import take_rows
 from ._engine import Engine
 from ._features import n_slots
 from ._network import (
+    RobustScale,
     build_user_module,
     check_hidden_layer_sizes,
     check_module_output,
@@ -35,7 +36,7 @@ _FUSED = (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD)
 def build_engine(est, train: TensorData, device: torch.device) -> Engine:
     """An initialised :class:`Engine` for estimator ``est`` and its data."""
     n_outputs = est._n_outputs(len(est.classes_))
-    module = build_module(est, n_outputs)
+    module = build_module(est, n_outputs, train.X)
     sample = take_rows(train.X, slice(0, 2)).cpu()  # the new module is on the CPU
     check_module_output(module, sample, n_outputs)
     check_callbacks(est.callbacks, est.lr_schedule)
@@ -123,6 +124,7 @@ def _structure(est, device: torch.device) -> dict:
         built["dropout"] = est.dropout
         built["batch_norm"] = est.batch_norm
         built["numeric_embedding"] = est.numeric_embedding
+        built["robust_scaling"] = est.robust_scaling
     return built
 
 
@@ -205,9 +207,11 @@ def use_cuda_graphs(est) -> bool:
     return bool(est.cuda_graphs)
 
 
-def build_module(est, n_outputs: int) -> torch.nn.Module:
+def build_module(est, n_outputs: int, X) -> torch.nn.Module:
     """The default MLP (behind embeddings for categorical columns or a
-    numeric embedding), or the user's ``module`` built for the data's sizes."""
+    numeric embedding), or the user's ``module`` built for the data's sizes.
+    ``X`` is the training data (a tensor or CSR matrix), for the statistics
+    of ``robust_scaling``."""
     if est.module is not None:
         return build_user_module(
             est.module, est.n_features_in_, n_outputs, est.module_kwargs
@@ -215,6 +219,8 @@ def build_module(est, n_outputs: int) -> torch.nn.Module:
     sizes = check_hidden_layer_sizes(est.hidden_layer_sizes)
     categorical = categorical_slots(est)
     embedding = est.numeric_embedding
+    numeric = [j for j in range(est.n_features_in_) if j not in dict(categorical)]
+    scale = _robust_scale(X, numeric) if est.robust_scaling and numeric else None
     width = TabularMLP.input_width(est.n_features_in_, categorical, embedding)
     body = make_mlp(
         width,
@@ -223,10 +229,24 @@ def build_module(est, n_outputs: int) -> torch.nn.Module:
         activation=est.activation,
         dropout=est.dropout,
         batch_norm=est.batch_norm,
+        scale=scale if not categorical and embedding is None else None,
     )
     if not categorical and embedding is None:
         return body  # the plain MLP: the CPU fast path applies
-    return TabularMLP(est.n_features_in_, categorical, body, embedding)
+    return TabularMLP(est.n_features_in_, categorical, body, embedding, scale)
+
+
+_SCALE_ROWS = 10_000  # rows that robust_scaling's statistics are taken from
+
+
+def _robust_scale(X, columns: list[int]) -> RobustScale:
+    """A :class:`RobustScale` of the ``columns`` of (a random sample of the
+    rows of) ``X``, drawn from torch's generator (seeded by the caller)."""
+    rows = torch.randperm(X.shape[0])[:_SCALE_ROWS].sort().values
+    if isinstance(X, torch.Tensor):
+        rows = rows.to(X.device)
+    sample = take_rows(X, rows).cpu()[:, columns]
+    return RobustScale.from_data(sample)
 
 
 def categorical_slots(est) -> list[tuple[int, int]]:

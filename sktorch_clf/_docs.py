@@ -23,6 +23,13 @@ default=None
         Embed each numeric column of the default MLP's input with learned
         periodic features (``ReLU(W [cos(2 pi c x), sin(2 pi c x)] + b)``, 16
         frequencies, 8 wide) instead of passing its value as is.
+    robust_scaling : bool, default=False
+        Start the default network with a robust scaling of the numeric
+        columns, fitted on the training data: centred on the median, divided
+        by the interquartile range / 1.349 (not scaled where that is 0, e.g.
+        one-hot columns), then clipped softly (``z / sqrt(1 + (z / 3) ** 2)``,
+        never beyond 3), so that heavy tails and outliers stay in range. It
+        is a layer of ``module_`` (saved with it); the CPU fast path keeps it.
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop'} or torch.optim class, \
 default='adam'
         The optimizer. Fused kernels are used where torch has them.

@@ -19,6 +19,8 @@ from torch import nn
 from torch.nn.modules import module as module_globals
 from torch.optim import optimizer as optimizer_globals
 
+from ._network import RobustScale
+
 _aten = torch.ops.aten
 
 
@@ -49,9 +51,15 @@ class MLPStep:
     """
 
     def __init__(
-        self, module: nn.Module, linears: list, activations: list, binary: bool
+        self,
+        module: nn.Module,
+        linears: list,
+        activations: list,
+        scale: RobustScale | None,
+        binary: bool,
     ):
         self.module = module
+        self.scale = scale  # a leading RobustScale: no parameters, no gradient
         self.params = [(m.weight, m.bias) for m in linears]
         self.activations = activations  # (forward, grad) or None for identity
         self.binary = binary
@@ -74,7 +82,7 @@ class MLPStep:
 
     def __call__(self, X, y, weight=None) -> tuple[torch.Tensor, torch.Tensor]:
         """Set ``.grad`` of every parameter; return (mean loss, logits)."""
-        hidden = [X]
+        hidden = [X if self.scale is None else self.scale(X)]
         for Wt, b, act in zip(
             self.weights_t, self.biases, self.activations, strict=False
         ):
@@ -115,15 +123,17 @@ class MLPStep:
         return loss, grad.div_(n)
 
 
-def _plain_mlp(module: nn.Module) -> tuple[list, list] | None:
-    """The linear layers and activation functions of a plain MLP: biased
-    ``Linear`` layers alternating with ReLU / tanh / logistic / identity in
-    an ``nn.Sequential``, no parameter shared between layers (autograd adds
-    a shared parameter's gradients, the closed form would assign each), and
-    no hooks. None for anything else."""
+def _plain_mlp(module: nn.Module) -> tuple[list, list, RobustScale | None] | None:
+    """The linear layers, activation functions and leading ``RobustScale``
+    (or None) of a plain MLP: biased ``Linear`` layers alternating with ReLU
+    / tanh / logistic / identity in an ``nn.Sequential``, after an optional
+    ``RobustScale``; no parameter shared between layers (autograd adds a
+    shared parameter's gradients, the closed form would assign each), and no
+    hooks. None for anything else."""
     if type(module) is not nn.Sequential:
         return None
     layers = list(module)
+    scale = layers.pop(0) if layers and type(layers[0]) is RobustScale else None
     linears, activations = layers[0::2], layers[1::2]
     if len(linears) != len(activations) + 1:
         return None
@@ -132,7 +142,7 @@ def _plain_mlp(module: nn.Module) -> tuple[list, list] | None:
     params = [p for m in linears for p in (m.weight, m.bias)]
     if len({id(p) for p in params}) != len(params):  # tied layers or parameters
         return None
-    if has_hooks(module) or any(has_hooks(m) for m in layers):
+    if has_hooks(module) or any(has_hooks(m) for m in [*layers, scale] if m):
         return None
     funcs = []
     for act in activations:
@@ -142,7 +152,7 @@ def _plain_mlp(module: nn.Module) -> tuple[list, list] | None:
             funcs.append(_ACTIVATIONS[type(act)])
         else:
             return None
-    return linears, funcs
+    return linears, funcs, scale
 
 
 # Multiply-adds of a plain MLP's largest layer per batch below which a
@@ -171,9 +181,11 @@ def plain_forward(module: nn.Module):
     layers = _plain_mlp(module)
     if layers is None:
         return None
-    linears, activations = layers
+    linears, activations, scale = layers
 
     def forward(X: torch.Tensor) -> torch.Tensor:
+        if scale is not None:
+            X = scale(X)
         for linear, act in zip(linears, [*activations, None], strict=True):
             X = torch.addmm(linear.bias, X, linear.weight.t())
             if act is not None:

@@ -53,6 +53,41 @@ def _activation_class(activation: str | type[nn.Module]) -> type[nn.Module]:
     )
 
 
+class RobustScale(nn.Module):
+    """Numeric columns centred on their median, scaled by their
+    interquartile range (over 1.349: the standard deviation for normal
+    data; unscaled where it is 0, e.g. one-hot columns), then clipped
+    softly: ``z / sqrt(1 + (z / 3) ** 2)`` is about ``z`` for ``|z| < 1``
+    and never beyond 3, so that heavy tails and outliers stay in range.
+
+    The statistics are buffers: computed once from training data
+    (:meth:`from_data`), saved and loaded with the weights, never trained.
+    """
+
+    def __init__(self, n_features: int):
+        super().__init__()
+        self.register_buffer("center", torch.zeros(n_features))
+        self.register_buffer("inv_scale", torch.ones(n_features))
+
+    @classmethod
+    def from_data(cls, X: torch.Tensor) -> RobustScale:
+        """Statistics of ``X``'s rows (a float tensor, NaN-free)."""
+        layer = cls(X.shape[1])
+        if len(X):
+            X = X.double()
+            q25, median, q75 = torch.quantile(
+                X, torch.tensor([0.25, 0.5, 0.75], dtype=X.dtype), dim=0
+            )
+            spread = (q75 - q25) / 1.349
+            layer.center.copy_(median)
+            layer.inv_scale.copy_(torch.where(spread > 0, 1 / spread, 1.0))
+        return layer
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        z = (X - self.center) * self.inv_scale
+        return z * torch.rsqrt(1 + (z * (1 / 3)) ** 2)
+
+
 def make_mlp(
     n_features_in: int,
     n_outputs: int,
@@ -60,14 +95,16 @@ def make_mlp(
     activation: str | type[nn.Module] = "relu",
     dropout: float = 0.0,
     batch_norm: bool = False,
+    scale: RobustScale | None = None,
 ) -> nn.Sequential:
-    """Build ``Linear -> [BatchNorm] -> activation -> [Dropout]`` blocks.
+    """Build ``Linear -> [BatchNorm] -> activation -> [Dropout]`` blocks,
+    after ``scale`` when given.
 
     The last layer is a plain ``Linear`` that outputs ``n_outputs`` logits.
     Each hidden layer gets a fresh activation instance.
     """
     act = _activation_class(activation)
-    layers: list[nn.Module] = []
+    layers: list[nn.Module] = [] if scale is None else [scale]
     width = n_features_in
     for size in hidden_layer_sizes:
         layers.append(nn.Linear(width, size))

@@ -64,7 +64,7 @@ class TabularMLP(nn.Module):
     """Embeddings of the columns, then ``body`` (the default MLP's layers).
 
     ``categorical`` lists ``(column index, slots)`` pairs; the other columns
-    are numeric.
+    are numeric, scaled by ``scale`` (a ``RobustScale``) when given.
     """
 
     def __init__(
@@ -73,6 +73,7 @@ class TabularMLP(nn.Module):
         categorical: Sequence[tuple[int, int]],
         body: nn.Sequential,
         numeric_embedding: str | None = None,
+        scale: nn.Module | None = None,
     ):
         super().__init__()
         cat_index = [j for j, _ in categorical]
@@ -87,6 +88,7 @@ class TabularMLP(nn.Module):
             if numeric_embedding == "periodic" and numeric
             else None
         )
+        self.scale = scale  # of the numeric columns, before their embedding
         self.body = body
 
     @staticmethod
@@ -105,6 +107,8 @@ class TabularMLP(nn.Module):
         parts = []
         if len(self.num_index):
             numbers = X.index_select(1, self.num_index)
+            if self.scale is not None:
+                numbers = self.scale(numbers)
             parts.append(numbers if self.numeric is None else self.numeric(numbers))
         if len(self.cat_index):
             codes = X.index_select(1, self.cat_index).long()

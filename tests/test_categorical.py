@@ -212,3 +212,11 @@ def test_the_caller_frame_is_not_modified(frame):
     clf = fit(X, y, categorical_features="from_dtype", max_epochs=2)
     clf.predict(X)
     pd.testing.assert_frame_equal(X, before)
+
+
+def test_robust_scaling_of_the_numeric_columns_only(frame):
+    X, y = frame
+    X = X.assign(x=X["x"] * 1e4)
+    clf = fit(X, y, categorical_features="from_dtype", robust_scaling=True)
+    assert clf.module_.scale.center.shape == (3,)  # x, code and z: not colour, city
+    assert clf.score(X, y) > 0.85

@@ -538,3 +538,19 @@ def test_step_threads_rule():
     assert step_threads(small, 1024, "cpu") is None  # 64 x 64 x 1024 > 2**20
     assert step_threads(small, 128, "cuda") is None
     assert step_threads(nn.Sequential(nn.Linear(4, 4), nn.GELU()), 8, "cpu") is None
+
+
+@pytest.mark.parametrize("cls", [TorchBinaryClassifier, TorchMulticlassClassifier])
+def test_robust_scaling_keeps_the_closed_form_step(cls, monkeypatch, binary_data):
+    X, y = binary_data
+    X = X * np.array([1, 100, 1, 1, 1e4, 1])
+
+    def fit():
+        return cls(robust_scaling=True, max_epochs=3, random_state=0).fit(X, y)
+
+    fast = fit()
+    assert _plain_mlp(fast.module_)[2] is fast.module_[0]
+    monkeypatch.setattr(MLPStep, "maybe", classmethod(lambda cls, *a, **k: None))
+    np.testing.assert_allclose(
+        fit().predict_proba(X), fast.predict_proba(X), rtol=1e-5, atol=1e-6
+    )

@@ -10,7 +10,7 @@ from sklearn.model_selection import GridSearchCV
 from torch import nn
 
 from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
-from sktorch_clf._network import ACTIVATIONS
+from sktorch_clf._network import ACTIVATIONS, RobustScale
 
 
 class TwoLayer(nn.Module):
@@ -142,3 +142,29 @@ def test_grid_search_over_custom_network(multiclass_data):
     ).fit(X, y)
     assert search.best_params_ == {"module_kwargs": {"width": 32}}
     assert search.best_estimator_.module_.width == 32
+
+
+def test_robust_scaling_layer(binary_data):
+    X, y = binary_data
+    X = X.copy()
+    X[:, 0] = X[:, 0] * 1000 + 5000  # a column on another scale
+    X[:3, 1] = 1e6  # outliers
+    clf = TorchBinaryClassifier(robust_scaling=True, max_epochs=3, random_state=0)
+    clf.fit(X, y)
+    scale = clf.module_[0]
+    assert isinstance(scale, RobustScale)
+    q25, median, q75 = np.quantile(X, [0.25, 0.5, 0.75], axis=0)
+    np.testing.assert_allclose(scale.center.numpy(), median, rtol=1e-5)
+    np.testing.assert_allclose(scale.inv_scale.numpy(), 1.349 / (q75 - q25), rtol=1e-4)
+    with torch.no_grad():
+        out = scale(torch.as_tensor(X, dtype=torch.float32)).numpy()
+    assert np.abs(out).max() < 3
+    z = (X[5:, 2] - median[2]) * 1.349 / (q75[2] - q25[2])
+    np.testing.assert_allclose(out[5:, 2], z / np.sqrt(1 + (z / 3) ** 2), rtol=1e-4)
+
+
+def test_robust_scaling_leaves_constant_spread_columns_unscaled():
+    X = torch.tensor([[0.0, 1.0], [0.0, 2.0], [1.0, 3.0], [0.0, 4.0], [0.0, 5.0]])
+    scale = RobustScale.from_data(X)  # column 0: one-hot like, no spread
+    assert scale.inv_scale[0] == 1.0
+    assert scale.center[0] == 0.0
