@@ -1,7 +1,7 @@
 """Fit and predict_proba time of sktorch_clf against a hand-written torch loop
 and default skorch, as ratios from one run (medians of --repeats).
 
-Workload (issue 2 / DESIGN.md): make_classification(50_000, 40), binary,
+Workload (DESIGN.md): make_classification(50_000, 40), binary,
 net 40-64-64-1, Adam lr=1e-3, batch_size=128, torch threads=1.
 
     python benchmarks/bench_core.py [--epochs 5] [--repeats 3] [--threads 1]

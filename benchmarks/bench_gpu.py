@@ -1,7 +1,7 @@
 """GPU training throughput (samples/s) of sktorch_clf against skorch defaults
 and a hand-written eager loop, plus predict_proba throughput (rows/s).
 
-Workload (issue 4): 1M x 100 float32, binary, net 100-256-256-1, Adam,
+Workload: 1M x 100 float32, binary, net 100-256-256-1, Adam,
 one epoch, batch 1024 and 4096, with the recorded CUDA-graph step
 (``cuda_graphs=True``, the default) and without. Needs CUDA.
 

@@ -1,4 +1,4 @@
-"""GridSearchCV wall time with n_jobs=2 against n_jobs=1 (issue 4: <= 0.6x).
+"""GridSearchCV wall time with n_jobs=2 against n_jobs=1 (target: <= 0.6x).
 
 4 candidates x 3 folds of TorchBinaryClassifier on make_classification
 (50_000, 40), 10 epochs each; timed with and without the final refit (which
@@ -52,7 +52,7 @@ def main():
         f"{os.cpu_count()} cores; main process torch threads "
         f"{torch.get_num_threads()}; n_jobs=2 workers see (torch, OMP) {seen}"
     )
-    search(X, y, 2, refit=False)  # start the worker pool once, as a session would
+    search(X, y, 2, refit=False)  # start the worker pool once, as a long run would
     for refit in (True, False):
         times = {1: [], 2: []}
         for _ in range(args.repeats):

@@ -1,4 +1,4 @@
-"""Issue 4's workload W1 against MLPClassifier, skorch and a hand loop.
+"""Workload W1 against MLPClassifier, skorch and a hand loop.
 
 W1: make_classification(50_000, 40, n_informative=20), binary and 5-class,
 net 40-64-64-out, Adam lr=1e-3, batch_size=128, 20 epochs, no validation
