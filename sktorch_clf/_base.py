@@ -61,6 +61,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         "batch_norm": ["boolean"],
         "numeric_embedding": [None, StrOptions({"periodic"})],
         "robust_scaling": ["boolean"],
+        "ensemble_size": [Interval(Integral, 1, None, closed="left")],
         "optimizer": [StrOptions(set(OPTIMIZERS)), callable],
         "optimizer_kwargs": [None, dict],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -94,6 +95,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         batch_norm=False,
         numeric_embedding=None,
         robust_scaling=False,
+        ensemble_size=1,
         optimizer="adam",
         optimizer_kwargs=None,
         lr=1e-3,
@@ -123,6 +125,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         self.batch_norm = batch_norm
         self.numeric_embedding = numeric_embedding
         self.robust_scaling = robust_scaling
+        self.ensemble_size = ensemble_size
         self.optimizer = optimizer
         self.optimizer_kwargs = optimizer_kwargs
         self.lr = lr

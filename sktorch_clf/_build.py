@@ -13,6 +13,7 @@ from skorch.callbacks import InputShapeSetter, LRScheduler
 from ._batches import TensorData
 from ._data import take_rows
 from ._engine import Engine
+from ._ensemble import MemberEnsemble
 from ._features import n_slots
 from ._network import (
     RobustScale,
@@ -125,6 +126,7 @@ def _structure(est, device: torch.device) -> dict:
         built["batch_norm"] = est.batch_norm
         built["numeric_embedding"] = est.numeric_embedding
         built["robust_scaling"] = est.robust_scaling
+        built["ensemble_size"] = est.ensemble_size
     return built
 
 
@@ -222,6 +224,7 @@ def build_module(est, n_outputs: int, X) -> torch.nn.Module:
     numeric = [j for j in range(est.n_features_in_) if j not in dict(categorical)]
     scale = _robust_scale(X, numeric) if est.robust_scaling and numeric else None
     width = TabularMLP.input_width(est.n_features_in_, categorical, embedding)
+    plain = not categorical and embedding is None and est.ensemble_size == 1
     body = make_mlp(
         width,
         n_outputs,
@@ -229,10 +232,15 @@ def build_module(est, n_outputs: int, X) -> torch.nn.Module:
         activation=est.activation,
         dropout=est.dropout,
         batch_norm=est.batch_norm,
-        scale=scale if not categorical and embedding is None else None,
+        scale=scale if plain else None,
     )
-    if not categorical and embedding is None:
+    if plain:
         return body  # the plain MLP: the CPU fast path applies
+    if est.ensemble_size > 1:  # the body's hidden layers, shared, k heads
+        last = body[-1]
+        body = MemberEnsemble(
+            width, body[:-1], last.in_features, n_outputs, est.ensemble_size
+        )
     return TabularMLP(est.n_features_in_, categorical, body, embedding, scale)
 
 

@@ -30,6 +30,13 @@ default=None
         one-hot columns), then clipped softly (``z / sqrt(1 + (z / 3) ** 2)``,
         never beyond 3), so that heavy tails and outliers stay in range. It
         is a layer of ``module_`` (saved with it); the CPU fast path keeps it.
+    ensemble_size : int, default=1
+        Train this many members of the default network together, TabM-style:
+        each sees the input times its own learned sign vector, all share the
+        hidden layers, each has its own output layer; training minimises the
+        mean of their losses and ``predict_proba`` averages their
+        probabilities. Above 1 the CPU fast path does not apply, and a
+        step costs about ``ensemble_size`` times the arithmetic.
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop'} or torch.optim class, \
 default='adam'
         The optimizer. Fused kernels are used where torch has them.

@@ -20,6 +20,7 @@ from skorch.utils import TeeGenerator
 
 from ._batches import BatchIterator, TensorData, with_weight, without_weight
 from ._data import as_float_tensor, at_most_threads
+from ._ensemble import mean_of_members
 from ._fast import DirectAdam, MLPStep, step_threads
 from ._graph import GraphStep
 from ._stopping import StopRule
@@ -300,7 +301,7 @@ class Engine(NeuralNet):
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         loss.backward()
-        return {"loss": loss, "y_pred": y_pred}
+        return {"loss": loss, "y_pred": self.combined(y_pred.detach())}
 
     def get_iterator(self, dataset, training=False):
         return BatchIterator(
@@ -319,14 +320,38 @@ class Engine(NeuralNet):
         return TensorData(X, y, torch.device(self.device))
 
     def infer(self, x, **fit_params):
-        out = self.module_(x, **fit_params)
+        """The module's logits; in training, an ensemble's per member
+        (``(n, members[, n_classes])``)."""
+        module = self.module_
+        if module.training and getattr(module, "n_members", 1) > 1:
+            out = module.members(x, **fit_params)
+            return out.flatten(1) if self.flatten_output else out
+        out = module(x, **fit_params)
         return out.reshape(-1) if self.flatten_output else out
 
+    def _members(self, y_pred: torch.Tensor) -> bool:
+        """Whether ``y_pred`` holds an ensemble's members' logits."""
+        return y_pred.dim() == (2 if self.flatten_output else 3)
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        if isinstance(y_true, tuple):
-            y_true, weight = y_true
-            return (self.criterion_(y_pred, y_true) * weight).mean()
-        return self.criterion_(y_pred, y_true).mean()
+        """The (weighted) mean loss; an ensemble's members each count."""
+        y_true, weight = with_weight(y_true)
+        if self._members(y_pred):
+            k = y_pred.shape[1]
+            targets = y_true.unsqueeze(1).expand(-1, k)
+            logits = y_pred if self.flatten_output else y_pred.transpose(1, 2)
+            losses = self.criterion_(logits, targets).mean(1)
+        else:
+            losses = self.criterion_(y_pred, y_true)
+        return losses.mean() if weight is None else (losses * weight).mean()
+
+    def combined(self, y_pred: torch.Tensor) -> torch.Tensor:
+        """Logits of the prediction: an ensemble's members combined."""
+        if not self._members(y_pred):
+            return y_pred
+        if self.flatten_output:
+            return mean_of_members(y_pred.unsqueeze(2)).reshape(-1)
+        return mean_of_members(y_pred)
 
     def _positive(self, logits: torch.Tensor) -> torch.Tensor:
         """Binary decisions as ``predict`` makes them: ``p >= threshold``."""

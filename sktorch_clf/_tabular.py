@@ -90,6 +90,8 @@ class TabularMLP(nn.Module):
         )
         self.scale = scale  # of the numeric columns, before their embedding
         self.body = body
+        # a MemberEnsemble body trains its members apart (``members``)
+        self.n_members = getattr(body, "n_members", 1)
 
     @staticmethod
     def input_width(
@@ -104,6 +106,15 @@ class TabularMLP(nn.Module):
         return numeric + sum(embedding_dim(slots) for _, slots in categorical)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.body(self.embed(X))
+
+    def members(self, X: torch.Tensor) -> torch.Tensor:
+        """Each member's logits, with a ``MemberEnsemble`` body."""
+        return self.body.members(self.embed(X))
+
+    def embed(self, X: torch.Tensor) -> torch.Tensor:
+        """The row the body receives: numbers (scaled, embedded) and the
+        categorical columns' embeddings, side by side."""
         parts = []
         if len(self.num_index):
             numbers = X.index_select(1, self.num_index)
@@ -118,4 +129,4 @@ class TabularMLP(nn.Module):
                 # a code past the table (a hand-made input) counts as unseen
                 column = torch.where(column < embedding.num_embeddings, column, UNSEEN)
                 parts.append(embedding(column))
-        return self.body(torch.cat(parts, dim=1))
+        return torch.cat(parts, dim=1)
