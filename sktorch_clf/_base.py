@@ -88,7 +88,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         *,
         module=None,
         module_kwargs=None,
-        categorical_features=None,
+        categorical_features="from_dtype",
         hidden_layer_sizes=(100,),
         activation="relu",
         dropout=0.0,

@@ -75,7 +75,7 @@ class TorchBinaryClassifier(BaseTorchClassifier):
         threshold=0.5,
         module=None,
         module_kwargs=None,
-        categorical_features=None,
+        categorical_features="from_dtype",
         hidden_layer_sizes=(100,),
         activation="relu",
         dropout=0.0,

@@ -2,12 +2,14 @@
 
 SHARED_PARAMETERS = """\
     categorical_features : {'from_dtype'}, array-like of int, str or bool, \
-default=None
+or None, default='from_dtype'
         Columns that hold categories (strings, pandas categories or integer
         codes >= 0), given as indices, names or a boolean mask;
-        ``'from_dtype'`` takes a DataFrame's category and string columns.
-        Each gets a learned embedding (``round(1.6 * n ** 0.56)`` wide, at most
-        32, for ``n`` categories plus two) instead of one-hot columns; the
+        ``'from_dtype'`` takes a DataFrame's category and string columns (so
+        a raw DataFrame needs no encoder), and finds none in an array or a
+        numeric DataFrame; None embeds no column. Each categorical column
+        gets a learned embedding (``round(1.6 * n ** 0.56)`` wide, at most 32,
+        for ``n`` categories plus two) instead of one-hot columns; the
         categories are learned in fit (``categories_``), and missing values
         and categories not seen in fit have slots of their own at predict.
     hidden_layer_sizes : array-like of int, default=(100,)

@@ -70,6 +70,8 @@ def _as_2d(X):
 def _learn_categorical(est, X) -> None:
     """Set ``is_categorical_`` and ``categories_`` from ``X`` (None when
     ``categorical_features`` finds no column)."""
+    if isinstance(est.categorical_features, str) and not is_frame(X):
+        return  # "from_dtype" finds categories in a DataFrame's dtypes only
     X = _as_2d(X)
     mask = categorical_mask(est.categorical_features, X, X.shape[1])
     if mask.any():

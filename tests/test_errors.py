@@ -52,13 +52,18 @@ def test_bad_X_at_fit(cls, data, make_X, match):
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_string_dataframe_columns_named_in_error(cls, data):
+    """Embedded by default; named in the error when embedding is off."""
     X, y = data
     df = pd.DataFrame(X, columns=list("abcd")).assign(island="Biscoe")
     df["sex"] = pd.Categorical(["male", "female"] * 20)
+    np.testing.assert_array_equal(
+        quick(cls).fit(df, y).is_categorical_, [0] * 4 + [1] * 2
+    )
     with pytest.raises(
-        ValueError, match=r"columns \['island', 'sex'\] are not.*OneHotEncoder"
+        ValueError,
+        match=r"\['island', 'sex'\] are not.*categorical_features.*OneHotEncoder",
     ):
-        quick(cls).fit(df, y)
+        quick(cls).set_params(categorical_features=None).fit(df, y)
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
