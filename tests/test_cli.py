@@ -266,3 +266,17 @@ def test_version(capsys):
     status, out, _ = run(["--version"], capsys)
     assert status == 0
     assert out == f"sktorch-clf {__version__}\n"
+
+
+def test_progress_lines_on_stderr(files, tmp_path, capsys):
+    argv = ["train", files["binary"], "--target", "target", "--cv", "2"]
+    argv += ["--out", tmp_path / "m", *FAST]
+    status, _, err = run([*argv, "--verbose"], capsys)
+    assert status == 0
+    assert "fold 1/2: accuracy" in err
+    assert "fold 2/2: accuracy" in err
+    assert "fold 1 epoch 1/3: train loss" in err
+    assert "final model epoch 1/3: train loss" in err
+    status, _, err = run([*argv, "--json"], capsys)
+    assert status == 0
+    assert "fold 1/2" not in err

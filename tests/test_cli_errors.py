@@ -1,6 +1,7 @@
 """Bad input to sktorch-clf: exit code 2, one line on stderr naming the
 problem, nothing on stdout (also under --json), never a traceback."""
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -193,3 +194,16 @@ def test_json_output_of_a_success_is_only_json(data, model, capsys):
     status, out, _ = run(["evaluate", model, path, "--json"], capsys)
     assert status == 0
     assert json.loads(out)["command"] == "evaluate"
+
+
+def test_without_safetensors_before_any_training(data, tmp_path, capsys, monkeypatch):
+    _, path, _ = data
+    real = importlib.util.find_spec
+
+    def find_spec(name, *args):
+        return None if name == "safetensors" else real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    argv = ["train", path, "--target", "y", "--out", tmp_path / "m"]
+    assert_bad_input(argv, capsys, 'pip install "sktorch-clf[cli]"')
+    assert not (tmp_path / "m").exists()

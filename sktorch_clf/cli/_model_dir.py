@@ -19,6 +19,7 @@ match, or an estimator that disagrees with the preprocessing is an
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import warnings
 from dataclasses import dataclass
@@ -60,8 +61,13 @@ def prepare(out: Path) -> None:
     Raises
     ------
     InputError
-        ``out`` is a file, or a folder that holds other files than a model's.
+        ``out`` is a file, or a folder that holds other files than a model's,
+        or safetensors (needed to save the model) is not installed.
     """
+    if importlib.util.find_spec("safetensors") is None:
+        raise InputError(
+            'saving a model needs safetensors: pip install "sktorch-clf[cli]"'
+        )
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} is a file; give a directory for the model")
     if out.is_dir():

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import sys
-import time
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
@@ -73,11 +72,9 @@ class Progress:
 
     def fold_done(self, i: int, n: int, accuracy: float, seconds: float) -> None:
         message = f"fold {i}/{n}: accuracy {accuracy:.3f} ({seconds:.1f} s)"
+        self.line(message)
         if self._folds is not None:
-            self._folds.set_postfix_str(f"fold {i}: accuracy {accuracy:.3f}")
             self._folds.update(1)
-        elif self.mode == "lines":
-            print(message, file=self.stream, flush=True)
 
     def line(self, message: str) -> None:
         """A message between bars, or a plain line."""
@@ -91,8 +88,7 @@ class Progress:
     @contextlib.contextmanager
     def fit(self, label: str, max_epochs: int) -> Iterator[list | None]:
         """One fit: yields the callbacks to pass to the estimator (None
-        without ``epochs``) and reports its time at the end."""
-        start = time.perf_counter()
+        without ``epochs``)."""
         if not self.epochs or self.mode == "off":
             yield None
             return
@@ -101,7 +97,6 @@ class Progress:
             yield [EpochReport(report)]
         finally:
             close()
-            self.line(f"{label}: {time.perf_counter() - start:.1f} s")
 
     def _epoch_reporter(self, label: str, max_epochs: int) -> tuple:
         if self.mode == "bars":

@@ -58,7 +58,7 @@ def _read(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, sep=sep)
     except ImportError as exc:
         raise InputError(
-            f"reading Parquet files needs pyarrow: pip install 'sktorch-clf[parquet]'"
+            f"reading Parquet files needs pyarrow: pip install 'sktorch-clf[cli]'"
             f" ({path})"
         ) from exc
     except pd.errors.EmptyDataError as exc:
@@ -77,7 +77,7 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
             frame.to_csv(path, index=False)
     except ImportError as exc:
         raise InputError(
-            "writing Parquet files needs pyarrow: pip install 'sktorch-clf[parquet]'"
+            "writing Parquet files needs pyarrow: pip install 'sktorch-clf[cli]'"
         ) from exc
     except OSError as exc:
         raise InputError(f"cannot write {path}: {first_line(exc)}") from exc
