@@ -276,7 +276,18 @@ def test_progress_lines_on_stderr(files, tmp_path, capsys):
     assert "fold 1/2: accuracy" in err
     assert "fold 2/2: accuracy" in err
     assert "fold 1 epoch 1/3: train loss" in err
+    assert "training the final model on all 120 rows" in err
     assert "final model epoch 1/3: train loss" in err
     status, _, err = run([*argv, "--json"], capsys)
     assert status == 0
     assert "fold 1/2" not in err
+    assert "final model" not in err
+
+
+def test_train_threshold_is_stored(files, tmp_path, capsys):
+    out = tmp_path / "m"
+    argv = ["train", files["binary"], "--target", "target", "--cv", "0"]
+    status, _, _ = run([*argv, "--threshold", "0.9", "--out", out, *FAST], capsys)
+    assert status == 0
+    assert load(out / "model.safetensors").threshold == 0.9
+    assert "threshold             0.9" in (out / "model.txt").read_text()

@@ -46,6 +46,7 @@ def run(args, console: Console) -> int:
     prep = Prep.fit(features, numeric, categorical)
     estimator = new_estimator(task, args, categorical, progress)
     X = prep.transform(features, console.note)
+    progress.line(f"training the final model on all {len(labels)} rows")
     with progress.fit("final model", estimator.max_epochs) as callbacks:
         estimator.set_params(callbacks=callbacks)
         with estimator_errors("training failed"):
