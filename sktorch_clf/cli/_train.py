@@ -42,17 +42,9 @@ def run(args, console: Console) -> int:
         cv = cross_validate(
             features, labels, task, args, progress, (numeric, categorical)
         )
-    start = time.perf_counter()
-    prep = Prep.fit(features, numeric, categorical)
-    estimator = new_estimator(task, args, categorical, progress)
-    X = prep.transform(features, console.note)
-    progress.line(f"training the final model on all {len(labels)} rows")
-    with progress.fit("final model", estimator.max_epochs) as callbacks:
-        estimator.set_params(callbacks=callbacks)
-        with estimator_errors("training failed"):
-            estimator.fit(X, labels)
-    estimator.set_params(callbacks=None)
-    seconds = time.perf_counter() - start
+    prep, estimator, seconds = _fit_final(
+        features, labels, task, args, (numeric, categorical), progress, console.note
+    )
     dropped = [*args.drop, *empty]
     model = _model_dir.Model(estimator, prep, target, task, dropped)
     result = {
@@ -75,6 +67,30 @@ def run(args, console: Console) -> int:
     console.emit(result)
     console.say(_report.train_text(result))
     return 0
+
+
+def _fit_final(
+    features: pd.DataFrame,
+    labels: np.ndarray,
+    task: str,
+    args,
+    roles: tuple[list[str], list[str]],
+    progress: Progress,
+    note,
+) -> tuple[Prep, object, float]:
+    """The preprocessing and the estimator fitted on all rows, and the
+    seconds it took."""
+    start = time.perf_counter()
+    prep = Prep.fit(features, *roles)
+    estimator = new_estimator(task, args, roles[1])
+    X = prep.transform(features, note)
+    progress.line(f"training the final model on all {len(labels)} rows")
+    with progress.fit("final model", estimator.max_epochs) as callbacks:
+        estimator.set_params(callbacks=callbacks)
+        with estimator_errors("training failed"):
+            estimator.fit(X, labels)
+    estimator.set_params(callbacks=None)
+    return prep, estimator, time.perf_counter() - start
 
 
 def _split(
@@ -106,7 +122,7 @@ def _listing(names: list[str], limit: int = 12) -> str:
     return shown + (f" ... ({len(names)} in all)" if len(names) > limit else "")
 
 
-def new_estimator(task: str, args, categorical: list[str], progress: Progress):
+def new_estimator(task: str, args, categorical: list[str]):
     """The estimator for ``task`` with the command's settings; every other
     parameter keeps the library's default."""
     from .. import TorchBinaryClassifier, TorchMulticlassClassifier
@@ -151,7 +167,7 @@ def cross_validate(
         for i, (train, test) in enumerate(folds.split(features, labels), 1):
             start = time.perf_counter()
             prep = Prep.fit(features.iloc[train], numeric, categorical)
-            est = new_estimator(task, args, categorical, progress)
+            est = new_estimator(task, args, categorical)
             X_train = prep.transform(features.iloc[train])
             X_test = prep.transform(features.iloc[test])
             with progress.fit(f"fold {i}", est.max_epochs) as callbacks:
