@@ -38,8 +38,8 @@ model = make_pipeline(
     StandardScaler(),
     TorchMulticlassClassifier(
         hidden_layer_sizes=(64,),
-        lr=1e-2,
-        max_epochs=5 if SMALL else 100,
+        lr=3e-2,
+        max_epochs=5 if SMALL else 200,
         early_stopping=True,
         random_state=0,
     ),
