@@ -102,6 +102,22 @@ def test_multiclass_integer_labels(multiclass_data, ensemble_size):
     assert_parity(clf, X[200:], labels, proba)
 
 
+@pytest.mark.parametrize(
+    ("params", "opset"),
+    [
+        ({"numeric_embedding": "periodic", "robust_scaling": True}, None),
+        ({"batch_norm": True, "dropout": 0.2, "activation": "gelu"}, 17),
+    ],
+    ids=["periodic-robust-ensemble", "batch-norm-dropout-opset-17"],
+)
+def test_other_networks_and_opsets(multiclass_data, params, opset):
+    X, y = multiclass_data
+    clf = TorchMulticlassClassifier(ensemble_size=2, **SMALL, **params)
+    clf.fit(X[:200], y[:200])
+    labels, proba = run(clf, X[200:], target_opset=opset)
+    assert_parity(clf, X[200:], labels, proba)
+
+
 def test_one_row_and_many_rows(multiclass_data):
     X, y = multiclass_data
     clf = TorchMulticlassClassifier(ensemble_size=2, **SMALL).fit(X, y)
