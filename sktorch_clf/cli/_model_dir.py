@@ -184,7 +184,7 @@ def _parts(document: object) -> dict:
 
 
 def _estimator(path: Path, device: str, note) -> object:
-    from .._persist import load as load_estimator
+    from .. import load as load_estimator
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
