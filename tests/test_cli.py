@@ -291,3 +291,14 @@ def test_train_threshold_is_stored(files, tmp_path, capsys):
     assert status == 0
     assert load(out / "model.safetensors").threshold == 0.9
     assert "threshold             0.9" in (out / "model.txt").read_text()
+
+
+def test_evaluate_plot_multiclass(files, tmp_path, capsys):
+    out, plot = tmp_path / "m", tmp_path / "eval.png"
+    argv = ["train", files["multi"], "--target", "target", "--cv", "0"]
+    assert run([*argv, "--out", out, *FAST], capsys)[0] == 0
+    status, text, _ = run(["evaluate", out, files["multi_new"], "--plot", plot], capsys)
+    assert status == 0
+    assert f"plot written to {plot}" in text
+    assert "ROC AUC" not in text
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
