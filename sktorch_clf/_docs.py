@@ -32,20 +32,21 @@ or None, default='from_dtype'
         one-hot columns), then clipped softly (``z / sqrt(1 + (z / 3) ** 2)``,
         never beyond 3), so that heavy tails and outliers stay in range. It
         is a layer of ``module_`` (saved with it); the CPU fast path keeps it.
-    ensemble_size : int, default=1
+    ensemble_size : int, default=4
         Train this many members of the default network together, TabM-style:
         each sees the input times its own learned sign vector, all share the
         hidden layers, each has its own output layer; training minimises the
         mean of their losses and ``predict_proba`` averages their
         probabilities. Above 1 the CPU fast path does not apply, and a
-        step costs about ``ensemble_size`` times the arithmetic.
+        step costs about ``ensemble_size`` times the arithmetic. 1 is a
+        plain MLP, as MLPClassifier's.
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop'} or torch.optim class, \
 default='adam'
         The optimizer. Fused kernels are used where torch has them.
     optimizer_kwargs : dict, default=None
         Extra optimizer arguments, e.g. ``{"momentum": 0.9}`` for SGD.
-    lr : float, default=1e-3
-        Learning rate.
+    lr : float, default=3e-3
+        Learning rate (MLPClassifier's ``learning_rate_init``, 1e-3 there).
     lr_schedule : {'constant', 'cosine'}, default='constant'
         'cosine' lowers the learning rate each epoch from ``lr`` to ``lr / 100``
         along half a cosine over ``max_epochs`` epochs (over the first
@@ -61,11 +62,13 @@ default='adam'
         or validation accuracy with ``early_stopping``) has not improved by
         ``tol`` for ``n_iter_no_change`` epochs; reaching ``max_epochs``
         before that emits a ``ConvergenceWarning``.
-    early_stopping : bool, default=False
+    early_stopping : bool, default=True
         Set aside a stratified ``validation_fraction`` of the training data,
         stop when its ``scoring`` stops improving, and keep the weights of the
-        best epoch (``best_epoch_``).
-    scoring : {'accuracy', 'loss'}, default='accuracy'
+        best epoch (``best_epoch_``). False trains on every row and stops on
+        the training loss (MLPClassifier's default). ``partial_fit`` never
+        holds rows out.
+    scoring : {'loss', 'accuracy'}, default='loss'
         What early stopping monitors on the validation split: accuracy (at
         ``threshold`` for the binary classifier), or the log loss. The best
         epoch's weights are kept either way; ``validation_scores_`` holds

@@ -337,6 +337,14 @@ _V1_PARAMS = {
     "cuda_graphs", "verbose", "threshold", "module_kwargs", "random_state",
 }  # fmt: skip
 
+#: What version 1 did for the parameters it did not know (its files were
+#: written before they existed), where today's default differs.
+_V1_BEHAVIOUR = {
+    "categorical_features": None,
+    "ensemble_size": 1,
+    "scoring": "accuracy",
+}
+
 
 def _from_v1(header: dict, path: StrPath) -> dict:
     """A version-1 header (plain JSON; no version key) as a version-2 one.
@@ -356,6 +364,7 @@ def _from_v1(header: dict, path: StrPath) -> dict:
     if unknown:
         raise ValueError(f"{path} has unknown parameters {unknown}")
     params = {k: _plain_v1(v) for k, v in params.items() if v is not None}
+    params = {**_V1_BEHAVIOUR, **params}
     if isinstance(params.get("hidden_layer_sizes"), list):  # a tuple, saved
         params["hidden_layer_sizes"] = {"$tuple": params["hidden_layer_sizes"]}
     return {

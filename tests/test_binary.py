@@ -2,11 +2,17 @@
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils import get_tags
 
 from sktorch_clf import TorchBinaryClassifier
+
+
+def network_outputs(clf, X):
+    with torch.no_grad():
+        return clf.module_(torch.as_tensor(X, dtype=torch.float32))
 
 
 def make(**params):
@@ -23,7 +29,7 @@ def test_learns_and_probabilities_are_sigmoid_columns(binary_data):
     logits = clf._logits(X)
     np.testing.assert_allclose(proba[:, 1], 1 / (1 + np.exp(-logits)), rtol=1e-12)
     assert clf.score(X, y) > 0.85
-    assert clf.module_[-1].out_features == 1
+    assert network_outputs(clf, X).shape == (len(X), 1)
 
 
 def test_predict_is_positive_class_where_p_at_least_threshold(binary_data):

@@ -18,6 +18,9 @@ from torch import nn
 
 from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
 
+#: The plain MLP (one member, all rows): its first layer is module_[0].
+PLAIN = {"ensemble_size": 1, "early_stopping": False}
+
 
 class GradNorms(Callback):
     """Records the total gradient norm the optimizer will apply."""
@@ -142,7 +145,9 @@ def test_checkpoint_on_best_losses(tmp_path, binary_data):
 
 
 def test_progress_bar(capsys, binary_data):
-    TorchBinaryClassifier(max_epochs=2, callbacks=[ProgressBar()]).fit(*binary_data)
+    TorchBinaryClassifier(
+        early_stopping=False, max_epochs=2, callbacks=[ProgressBar()]
+    ).fit(*binary_data)
     err = capsys.readouterr().err
     assert err.count("0/2 [") == 2  # a bar of 2 batches per epoch, 2 epochs
 
@@ -156,7 +161,7 @@ class PoisonWeights(Callback):
 
 
 def test_non_finite_final_weights_are_an_error(binary_data):
-    clf = TorchBinaryClassifier(max_epochs=1, callbacks=[PoisonWeights()])
+    clf = TorchBinaryClassifier(**PLAIN, max_epochs=1, callbacks=[PoisonWeights()])
     with pytest.raises(ValueError, match=r"non-finite weights in \['0.weight'\]"):
         clf.fit(*binary_data)
 
@@ -173,10 +178,11 @@ class NanWhenPredicting(nn.Module):
 
 def test_nan_outputs_at_predict_are_an_error(binary_data):
     X, y = binary_data
-    clf = TorchBinaryClassifier(module=NanWhenPredicting, max_epochs=1).fit(X, y)
+    clf = TorchBinaryClassifier(module=NanWhenPredicting, **PLAIN, max_epochs=1)
+    clf.fit(X, y)
     with pytest.raises(ValueError, match="produced NaN outputs"):
         clf.predict(X)
-    clf = TorchBinaryClassifier(max_epochs=1).fit(X, y)
+    clf = TorchBinaryClassifier(**PLAIN, max_epochs=1).fit(X, y)
     with torch.no_grad():
         clf.module_[0].weight[0, 0] = float("nan")
     with pytest.raises(ValueError, match="produced NaN outputs"):
@@ -190,7 +196,7 @@ def test_out_of_memory_suggests_a_smaller_batch(monkeypatch, binary_data):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 80 GiB")
 
     monkeypatch.setattr("sktorch_clf._fast.MLPStep.__call__", out_of_memory)
-    clf = TorchBinaryClassifier(batch_size=4096, max_epochs=1)
+    clf = TorchBinaryClassifier(**PLAIN, batch_size=4096, max_epochs=1)
     with pytest.raises(MemoryError, match=r"batch_size=4096; try a smaller batch_size"):
         clf.fit(*binary_data)
     assert not hasattr(clf, "net_")  # a failed fit leaves nothing half-done

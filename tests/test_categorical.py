@@ -123,11 +123,11 @@ def test_object_columns_of_numbers_stay_numeric(frame):
 
 def test_numeric_data_with_from_dtype_is_the_plain_mlp(binary_data):
     X, y = binary_data
-    clf = fit(X, y, categorical_features="from_dtype")
+    clf = fit(X, y, categorical_features="from_dtype", ensemble_size=1)
     assert clf.is_categorical_ is None
     assert clf.categories_ is None
     assert _plain_mlp(clf.module_) is not None
-    plain = fit(X, y)
+    plain = fit(X, y, categorical_features=None, ensemble_size=1)
     np.testing.assert_array_equal(clf.predict_proba(X), plain.predict_proba(X))
 
 
@@ -199,7 +199,7 @@ def test_save_and_load_keep_categories(frame, tmp_path, embedding):
 
 def test_periodic_numeric_embedding(binary_data):
     X, y = binary_data
-    clf = fit(X, y, numeric_embedding="periodic")
+    clf = fit(X, y, numeric_embedding="periodic", ensemble_size=1)
     assert isinstance(clf.module_, TabularMLP)
     assert clf.module_.numeric.frequencies.shape == (6, 16)
     assert clf.module_.body[0].in_features == 6 * 8

@@ -35,6 +35,7 @@ def noisy_data():
 def early(**params):
     defaults = {
         "early_stopping": True,
+        "scoring": "accuracy",
         "hidden_layer_sizes": (128, 128),
         "lr": 0.01,
         "max_epochs": 300,
@@ -92,7 +93,8 @@ def test_validation_split_is_stratified_and_seeded(noisy_data):
 
 
 def test_without_early_stopping_no_validation(binary_data):
-    clf = TorchBinaryClassifier(max_epochs=3).fit(*binary_data)
+    clf = TorchBinaryClassifier(early_stopping=False, max_epochs=3)
+    clf.fit(*binary_data)
     assert clf.validation_scores_ is None
     assert clf.best_validation_score_ is None
     assert clf.best_epoch_ is None
@@ -101,7 +103,9 @@ def test_without_early_stopping_no_validation(binary_data):
 
 def test_training_loss_rule_stops_at_a_plateau(binary_data):
     # tol larger than any possible improvement: only the first epoch counts
-    clf = TorchBinaryClassifier(tol=100.0, n_iter_no_change=3, max_epochs=50)
+    clf = TorchBinaryClassifier(
+        early_stopping=False, tol=100.0, n_iter_no_change=3, max_epochs=50
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         clf.fit(*binary_data)

@@ -20,6 +20,9 @@ from sktorch_clf._network import make_mlp
 BCE = nn.BCEWithLogitsLoss(reduction="none")
 CRITERIA = {True: BCE, False: nn.CrossEntropyLoss(reduction="none")}
 
+#: The plain MLP on all training rows: what the closed-form step trains.
+PLAIN = {"ensemble_size": 1, "early_stopping": False}
+
 
 def autograd_grads(module, X, y, weight, binary):
     module.zero_grad()
@@ -125,10 +128,10 @@ def test_training_matches_the_autograd_path(cls, monkeypatch, binary_data):
     monkeypatch.setattr(
         MLPStep, "__call__", lambda *args: calls.append(1) or original(*args)
     )
-    fast = cls(**params).fit(X, y, sample_weight=sw)
+    fast = cls(**PLAIN, **params).fit(X, y, sample_weight=sw)
     assert len(calls) == 20  # 10 epochs x 2 batches took the fast step
     monkeypatch.setattr(MLPStep, "maybe", classmethod(lambda *args: None))
-    slow = cls(**params).fit(X, y, sample_weight=sw)
+    slow = cls(**PLAIN, **params).fit(X, y, sample_weight=sw)
     np.testing.assert_allclose(fast.loss_curve_, slow.loss_curve_, rtol=1e-5)
     np.testing.assert_allclose(
         fast.predict_proba(X), slow.predict_proba(X), rtol=1e-4, atol=1e-6
@@ -151,10 +154,10 @@ def test_shared_parameters_train_through_autograd(shared, monkeypatch, binary_da
     # form would assign each layer's in turn
     module = shared_mlp(shared)
     params = {"module": module, "max_epochs": 5, "lr": 0.01, "random_state": 0}
-    fast = TorchBinaryClassifier(**params).fit(*binary_data)
+    fast = TorchBinaryClassifier(**PLAIN, **params).fit(*binary_data)
     assert getattr(fast.module_[2], shared) is getattr(fast.module_[0], shared)
     slow_path(monkeypatch)
-    slow = TorchBinaryClassifier(**params).fit(*binary_data)
+    slow = TorchBinaryClassifier(**PLAIN, **params).fit(*binary_data)
     X = binary_data[0]
     np.testing.assert_allclose(fast.loss_curve_, slow.loss_curve_, rtol=1e-6)
     np.testing.assert_allclose(
@@ -166,7 +169,7 @@ def test_shared_parameters_train_through_autograd(shared, monkeypatch, binary_da
 
 
 def test_fast_step_is_not_kept_on_the_fitted_net(binary_data):
-    clf = TorchBinaryClassifier(max_epochs=1).fit(*binary_data)
+    clf = TorchBinaryClassifier(**PLAIN, max_epochs=1).fit(*binary_data)
     assert clf.net_.fast_step is None
 
 
@@ -237,7 +240,7 @@ def test_direct_adam_follows_lr_schedules(binary_data):
 
     schedule = LRScheduler(policy="StepLR", step_size=1, gamma=0.0)
     clf = TorchBinaryClassifier(
-        lr=0.01, max_epochs=3, callbacks=[schedule], random_state=0
+        **PLAIN, lr=0.01, max_epochs=3, callbacks=[schedule], random_state=0
     )
     frozen = clf.fit(*binary_data).module_.state_dict()
     # lr is 0 from the second epoch on: the weights stop moving
@@ -262,10 +265,10 @@ def direct_steps(monkeypatch) -> list:
 
 def test_fits_take_the_direct_step(monkeypatch, binary_data):
     stepped = direct_steps(monkeypatch)
-    clf = TorchBinaryClassifier(max_epochs=2).fit(*binary_data)
+    clf = TorchBinaryClassifier(**PLAIN, max_epochs=2).fit(*binary_data)
     assert stepped.count(clf.net_.optimizer_) == 4  # 2 epochs x 2 batches
     stepped.clear()
-    TorchBinaryClassifier(optimizer="sgd", max_epochs=2).fit(*binary_data)
+    TorchBinaryClassifier(**PLAIN, optimizer="sgd", max_epochs=2).fit(*binary_data)
     assert stepped == []
 
 
@@ -318,6 +321,7 @@ class ResetLastLayerState(Callback):
 def test_replaced_state_mid_fit_trains_like_optimizer_step(monkeypatch, binary_data):
     def fit():
         return TorchBinaryClassifier(
+            **PLAIN,
             hidden_layer_sizes=(16,),
             lr=0.01,
             max_epochs=5,
@@ -375,14 +379,14 @@ def test_a_direct_step_that_disagrees_falls_back_for_good(monkeypatch, binary_da
 
     monkeypatch.setattr(_fast, "_fused_step", wrong)
     params = {"hidden_layer_sizes": (16,), "max_epochs": 3, "random_state": 0}
-    fallback = TorchBinaryClassifier(**params).fit(*binary_data)
+    fallback = TorchBinaryClassifier(**PLAIN, **params).fit(*binary_data)
     assert _fast._agreement == {("cpu", torch.float32, False): False}
     assert len(wrong_steps) == 2  # the check's direct steps after the first
     opt = torch.optim.Adam(make_mlp(5, 3, (8,)).parameters(), fused=True)
     assert DirectAdam.maybe(opt) is None  # for good, without checking again
     assert len(wrong_steps) == 2
     monkeypatch.setattr(DirectAdam, "maybe", classmethod(lambda *args: None))
-    plain = TorchBinaryClassifier(**params).fit(*binary_data)
+    plain = TorchBinaryClassifier(**PLAIN, **params).fit(*binary_data)
     for a, b in zip(
         fallback.module_.parameters(), plain.module_.parameters(), strict=True
     ):
@@ -436,6 +440,7 @@ def test_callbacks_that_change_the_model_see_the_same_training(
 ):
     def fit():
         return TorchBinaryClassifier(
+            **PLAIN,
             hidden_layer_sizes=(16,),
             lr=0.01,
             max_epochs=5,
@@ -455,10 +460,14 @@ def test_callbacks_that_change_the_model_see_the_same_training(
 
 def test_frozen_layer_stays_frozen(binary_data):
     clf = TorchBinaryClassifier(
-        hidden_layer_sizes=(16,), max_epochs=3, random_state=0, callbacks=[Freeze()]
+        **PLAIN,
+        hidden_layer_sizes=(16,),
+        max_epochs=3,
+        random_state=0,
+        callbacks=[Freeze()],
     )
     initial = TorchBinaryClassifier(
-        hidden_layer_sizes=(16,), max_epochs=1, lr=1e-12, random_state=0
+        **PLAIN, hidden_layer_sizes=(16,), max_epochs=1, lr=1e-12, random_state=0
     )
     first = initial.fit(*binary_data).module_[0].weight.detach().clone()
     trained = clf.fit(*binary_data).module_[0].weight
@@ -468,7 +477,7 @@ def test_frozen_layer_stays_frozen(binary_data):
 
 def test_hooks_registered_at_train_begin_are_honoured(binary_data):
     clf = TorchBinaryClassifier(
-        max_epochs=2, callbacks=[HookOnTrainBegin()], random_state=0
+        **PLAIN, max_epochs=2, callbacks=[HookOnTrainBegin()], random_state=0
     ).fit(*binary_data)
     assert dict(clf.net_.callbacks_)["HookOnTrainBegin"].calls_ == 4
 
@@ -513,7 +522,7 @@ class ThreadSpy(Callback):
 )
 def test_small_mlps_train_on_one_thread(two_threads, binary_data, params, inside):
     spy = ThreadSpy()
-    clf = TorchBinaryClassifier(max_epochs=2, callbacks=[spy], **params)
+    clf = TorchBinaryClassifier(**PLAIN, max_epochs=2, callbacks=[spy], **params)
     clf.fit(*binary_data)
     assert clf.net_.callbacks_[-1][1].seen_ == [inside, inside]
     assert torch.get_num_threads() == 2  # restored
@@ -546,7 +555,7 @@ def test_robust_scaling_keeps_the_closed_form_step(cls, monkeypatch, binary_data
     X = X * np.array([1, 100, 1, 1, 1e4, 1])
 
     def fit():
-        return cls(robust_scaling=True, max_epochs=3, random_state=0).fit(X, y)
+        return cls(**PLAIN, robust_scaling=True, max_epochs=3, random_state=0).fit(X, y)
 
     fast = fit()
     assert _plain_mlp(fast.module_)[2] is fast.module_[0]

@@ -97,6 +97,8 @@ def fit(data, cls=TorchBinaryClassifier, sample_weight=None, **params):
         "n_iter_no_change": EPOCHS,
         "lr": 0.01,
         "random_state": 0,
+        "ensemble_size": 1,
+        "early_stopping": False,
         **params,
     }
     return cls(**params).fit(*data, sample_weight=sample_weight)

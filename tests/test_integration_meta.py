@@ -29,13 +29,23 @@ from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
 matplotlib.use("Agg")
 
 
+#: Small, fast networks: what these tests check is the meta-estimators' use.
+SMALL = {
+    "hidden_layer_sizes": (16,),
+    "ensemble_size": 1,
+    "early_stopping": False,
+    "lr": 0.01,
+    "max_epochs": 30,
+}
+
+
 def binary(**params):
-    params = {"hidden_layer_sizes": (16,), "lr": 0.01, "max_epochs": 30, **params}
+    params = {**SMALL, **params}
     return TorchBinaryClassifier(random_state=0, **params)
 
 
 def multiclass(**params):
-    params = {"hidden_layer_sizes": (16,), "lr": 0.01, "max_epochs": 30, **params}
+    params = {**SMALL, **params}
     return TorchMulticlassClassifier(random_state=0, **params)
 
 

@@ -29,10 +29,14 @@ def linear_factory(n_features_in, n_outputs, bias=True):
     return nn.Linear(n_features_in, n_outputs, bias=bias)
 
 
-def test_default_mlp_layout(multiclass_data):
+def test_plain_mlp_layout(multiclass_data):
     X, y = multiclass_data
     clf = TorchMulticlassClassifier(
-        hidden_layer_sizes=(16, 8), activation="tanh", max_epochs=1, random_state=0
+        hidden_layer_sizes=(16, 8),
+        activation="tanh",
+        ensemble_size=1,
+        max_epochs=1,
+        random_state=0,
     ).fit(X, y)
     layers = list(clf.module_)
     linears = [m for m in layers if isinstance(m, nn.Linear)]
@@ -50,7 +54,7 @@ def test_default_mlp_layout(multiclass_data):
 def test_every_activation_trains(binary_data, activation):
     X, y = binary_data
     clf = TorchBinaryClassifier(
-        activation=activation, max_epochs=40, lr=0.01, random_state=0
+        activation=activation, ensemble_size=1, max_epochs=40, lr=0.01, random_state=0
     )
     # this problem is not linearly separable: logistic regression scores 0.74
     bound = 0.72 if activation == "identity" else 0.8
@@ -65,6 +69,7 @@ def test_activation_class_dropout_and_batch_norm(binary_data):
         activation=nn.Hardswish,
         dropout=0.2,
         batch_norm=True,
+        ensemble_size=1,
         max_epochs=40,
         lr=0.01,
         random_state=0,
@@ -81,7 +86,12 @@ def test_activation_class_dropout_and_batch_norm(binary_data):
 def test_no_hidden_layer_is_logistic_regression(binary_data):
     X, y = binary_data
     clf = TorchBinaryClassifier(
-        hidden_layer_sizes=(), max_epochs=100, lr=0.01, random_state=0
+        hidden_layer_sizes=(),
+        ensemble_size=1,
+        early_stopping=False,
+        max_epochs=100,
+        lr=0.01,
+        random_state=0,
     ).fit(X, y)
     assert isinstance(clf.module_[0], nn.Linear)
     assert len(clf.module_) == 1
@@ -149,7 +159,13 @@ def test_robust_scaling_layer(binary_data):
     X = X.copy()
     X[:, 0] = X[:, 0] * 1000 + 5000  # a column on another scale
     X[:3, 1] = 1e6  # outliers
-    clf = TorchBinaryClassifier(robust_scaling=True, max_epochs=3, random_state=0)
+    clf = TorchBinaryClassifier(
+        robust_scaling=True,
+        ensemble_size=1,
+        early_stopping=False,  # fitted on all rows, not the training split
+        max_epochs=3,
+        random_state=0,
+    )
     clf.fit(X, y)
     scale = clf.module_[0]
     assert isinstance(scale, RobustScale)

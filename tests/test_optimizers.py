@@ -41,7 +41,11 @@ def test_weight_decay_reaches_optimizer_and_shrinks_weights(binary_data):
 
     def weight_norm(weight_decay):
         clf = TorchBinaryClassifier(
-            optimizer="adamw", weight_decay=weight_decay, max_epochs=30, lr=0.01
+            optimizer="adamw",
+            weight_decay=weight_decay,
+            early_stopping=False,  # both train 30 epochs
+            max_epochs=30,
+            lr=0.01,
         ).set_params(random_state=0)
         clf.fit(X, y)
         assert clf.net_.optimizer_.defaults["weight_decay"] == weight_decay

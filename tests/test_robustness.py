@@ -276,7 +276,7 @@ def test_the_convergence_advice_fits_the_settings(binary_data):
         TorchBinaryClassifier(max_epochs=2, early_stopping=True).fit(*binary_data)
     assert "use early_stopping=True" not in str(record[0].message)
     with pytest.warns(ConvergenceWarning, match="or use early_stopping=True"):
-        TorchBinaryClassifier(max_epochs=2).fit(*binary_data)
+        TorchBinaryClassifier(max_epochs=2, early_stopping=False).fit(*binary_data)
 
 
 @pytest.mark.parametrize(

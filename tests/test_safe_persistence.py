@@ -115,9 +115,10 @@ def test_not_fitted(tmp_path):
 
 def test_wrong_shapes_are_rejected(saved):
     _, _, path = saved
-    rewrite(path, change_tensors=lambda t: t.update({"0.weight": torch.zeros(9, 6)}))
+    key = "body.hidden.0.weight"  # the first hidden layer, shape (8, 6)
+    rewrite(path, change_tensors=lambda t: t.update({key: torch.zeros(9, 6)}))
     with pytest.raises(
-        ValueError, match=r"wrong shape .*'0.weight': \(\(9, 6\), \(8, 6\)\)"
+        ValueError, match=rf"wrong shape .*'{key}': \(\(9, 6\), \(8, 6\)\)"
     ):
         load(path)
 

@@ -74,7 +74,8 @@ def test_training_scores_with_weights(cls, weights, binary_data):
         BatchScoring("accuracy", on_train=True, name="batch_acc"),
         PassthroughScoring("train_loss", on_train=True),  # from the batches
     ]
-    clf = cls(max_epochs=3, random_state=0, callbacks=scoring)
+    # the last epoch's model is the final one (no best-epoch weights restored)
+    clf = cls(max_epochs=3, early_stopping=False, random_state=0, callbacks=scoring)
     w = np.linspace(0.5, 2.0, len(y))
     if weights == "class_weight":
         clf.set_params(class_weight={0: 1.0, 1: 3.0}).fit(X, y)
@@ -118,7 +119,9 @@ def test_skorch_early_stopping_keeps_the_final_weights_check(binary_data):
 
 
 def test_a_callback_reading_an_unrecorded_key(binary_data):
-    clf = TorchBinaryClassifier(max_epochs=3, callbacks=[EarlyStopping()])
+    clf = TorchBinaryClassifier(
+        early_stopping=False, max_epochs=3, callbacks=[EarlyStopping()]
+    )
     with pytest.raises(ValueError, match=r"valid_loss.*early_stopping=True"):
         clf.fit(*binary_data)
 

@@ -95,7 +95,10 @@ class StartsAThread(Callback):
 def fit_and_watch(data) -> StartsAThread:
     """Fit a small MLP while another thread starts; what both threads saw."""
     clf = TorchBinaryClassifier(
-        max_epochs=2, hidden_layer_sizes=(16,), callbacks=[StartsAThread()]
+        max_epochs=2,
+        hidden_layer_sizes=(16,),
+        ensemble_size=1,
+        callbacks=[StartsAThread()],
     ).fit(*data)
     seen = dict(clf.net_.callbacks_)["StartsAThread"]
     seen.fit_done_.set()

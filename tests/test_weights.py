@@ -17,7 +17,9 @@ ESTIMATORS = [TorchBinaryClassifier, TorchMulticlassClassifier]
 
 
 def make(cls=TorchMulticlassClassifier, **params):
-    return cls(**{"max_epochs": 30, "lr": 0.01, "random_state": 0, **params})
+    # no early stopping: every row trains, as the weighting rules assume
+    params = {"early_stopping": False, "max_epochs": 30, "lr": 0.01, **params}
+    return cls(random_state=0, **params)
 
 
 @pytest.fixture
@@ -76,9 +78,10 @@ def test_integer_weights_match_repeated_rows_in_one_batch(module, rtol):
     rng = np.random.RandomState(42)
     X, y = rng.rand(15, 30), rng.randint(0, 3, size=15)
     sw = rng.randint(0, 5, size=15)
-    repeated = TorchMulticlassClassifier(module=module, random_state=0)
+    params = {"module": module, "early_stopping": False, "random_state": 0}
+    repeated = TorchMulticlassClassifier(**params)
     repeated.fit(X.repeat(sw, axis=0), y.repeat(sw))
-    weighted = TorchMulticlassClassifier(module=module, random_state=0)
+    weighted = TorchMulticlassClassifier(**params)
     weighted.fit(X, y, sample_weight=sw)
     np.testing.assert_allclose(
         weighted.predict_proba(X), repeated.predict_proba(X), rtol=rtol
