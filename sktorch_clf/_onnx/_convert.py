@@ -31,7 +31,6 @@ from ._graph import binary_head, multiclass_head
 from ._network import network_output
 from ._rows import input_rows
 
-_TORCH_MAX_OPSET = 20
 _OPTIONS = {
     "zipmap": [True, False, "columns"],
     "nocl": [False, True],
@@ -49,13 +48,17 @@ def register_converters() -> None:
     converted and applied inside the graph. Calling this again is harmless.
     """
     for cls in (TorchBinaryClassifier, TorchMulticlassClassifier):
-        update_registered_converter(
-            cls,
-            f"Sktorch{cls.__name__}",
-            _calculate_output_shapes,
-            _convert,
-            options=_OPTIONS,
-        )
+        _register(cls)
+
+
+def _register(cls: type) -> None:
+    update_registered_converter(
+        cls,
+        f"Sktorch{cls.__name__}",
+        _calculate_output_shapes,
+        _convert,
+        options=_OPTIONS,
+    )
 
 
 def to_onnx(model, X_sample, *, target_opset=None, options=None):
@@ -68,14 +71,7 @@ def to_onnx(model, X_sample, *, target_opset=None, options=None):
         )
     check_is_fitted(model)
     register_converters()
-    if type(final) not in (TorchBinaryClassifier, TorchMulticlassClassifier):
-        update_registered_converter(  # a subclass of ours
-            type(final),
-            f"Sktorch{type(final).__name__}",
-            _calculate_output_shapes,
-            _convert,
-            options=_OPTIONS,
-        )
+    _register(type(final))  # ours, or a subclass of ours
     return _skl2onnx_to_onnx(
         model,
         initial_types=initial_types(X_sample),

@@ -1,5 +1,11 @@
 """The network in the graph: ``torch.onnx.export`` of ``module_``, merged
-into skl2onnx's container under unique names."""
+into skl2onnx's container under unique names.
+
+The export traces the module with torch's TorchScript-based exporter
+(``dynamo=False``): for these small networks it takes milliseconds where the
+``torch.export``-based one takes seconds, and it needs no onnxscript. Torch
+warns that it is the legacy exporter; the warning is silenced here.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +23,6 @@ from ._graph import add_node, new_name
 _TORCH_MAX_OPSET = 20
 
 
-# -- the network ----------------------------------------------------------------
 def network_output(scope, container, model, rows: str) -> str:
     """``module_`` exported by torch and merged in: rows in, logits out."""
     module = copy.deepcopy(model.net_.module_).to("cpu").eval()
