@@ -77,6 +77,8 @@ def timed_estimator(make, X, y):
 def candidates(X, y, epochs):
     ours = lambda: TorchBinaryClassifier(  # noqa: E731
         hidden_layer_sizes=HIDDEN,
+        ensemble_size=1,  # the same single MLP as the peers, on every row
+        early_stopping=False,
         lr=LR,
         batch_size=BATCH,
         max_epochs=epochs,

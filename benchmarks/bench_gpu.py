@@ -71,6 +71,8 @@ def ours(X, y, batch, cuda_graphs=True):
     """Fit and predict_proba seconds, and how many steps replayed a graph."""
     clf = TorchBinaryClassifier(
         hidden_layer_sizes=HIDDEN,
+        ensemble_size=1,  # the same single MLP as skorch's, on every row
+        early_stopping=False,
         batch_size=batch,
         max_epochs=1,
         device="cuda",

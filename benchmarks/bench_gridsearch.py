@@ -34,7 +34,13 @@ def worker_threads() -> tuple[int, str | None]:
 
 
 def search(X, y, n_jobs: int, refit: bool) -> float:
-    est = TorchBinaryClassifier(max_epochs=10, n_iter_no_change=11, random_state=0)
+    est = TorchBinaryClassifier(
+        ensemble_size=1,
+        early_stopping=False,
+        max_epochs=10,
+        n_iter_no_change=11,
+        random_state=0,
+    )
     start = time.perf_counter()
     GridSearchCV(est, GRID, cv=3, n_jobs=n_jobs, refit=refit).fit(X, y)
     return time.perf_counter() - start

@@ -31,6 +31,7 @@ y = (X[:, :10].sum(axis=1) > 0).astype(int)
 if which == "sktorch_clf":
     from sktorch_clf import TorchBinaryClassifier
     est = TorchBinaryClassifier(hidden_layer_sizes=(64, 64), batch_size=128,
+                                ensemble_size=1, early_stopping=False,
                                 max_epochs=1, random_state=0)
 else:
     from sklearn.neural_network import MLPClassifier

@@ -138,6 +138,8 @@ def worker(conn, sets_threads: bool) -> None:
                 burst @ burst
         clf = TorchBinaryClassifier(
             hidden_layer_sizes=hidden,
+            ensemble_size=1,
+            early_stopping=False,
             batch_size=batch,
             max_epochs=epochs,
             n_iter_no_change=epochs,

@@ -95,6 +95,8 @@ def candidates(epochs: int, n_classes: int) -> dict:
         ),
         "sktorch_clf": lambda: ours(
             hidden_layer_sizes=HIDDEN,
+            ensemble_size=1,  # the same single MLP as the peers, on every row
+            early_stopping=False,
             lr=LR,
             batch_size=BATCH,
             max_epochs=epochs,
