@@ -66,12 +66,7 @@ def training_labels(
     InputError
         No values, or non-integer numbers (a continuous target).
     """
-    values = frame[name]
-    keep = values.notna().to_numpy()
-    if not keep.any():
-        raise InputError(f"target column {name!r} has no values")
-    if not keep.all():
-        note(f"{int((~keep).sum())} rows without a {name!r} value are left out")
+    values, keep = _labelled_rows(frame, name, note)
     present = values[keep]
     if isinstance(present.dtype, pd.CategoricalDtype):
         present = present.astype(object)
@@ -140,12 +135,7 @@ def labelled_rows(
     InputError
         No labelled rows, or a label that is not one of the model's classes.
     """
-    values = frame[name]
-    keep = values.notna().to_numpy()
-    if not keep.any():
-        raise InputError(f"target column {name!r} has no values")
-    if not keep.all():
-        note(f"{int((~keep).sum())} rows without a {name!r} value are left out")
+    values, keep = _labelled_rows(frame, name, note)
     present = values[keep].to_numpy(dtype=object)
     labels = [_as_class(v, target.kind) for v in present]
     unknown = sorted(
@@ -178,3 +168,17 @@ def _as_class(value: object, kind: str) -> object:
     except (TypeError, ValueError):
         return None
     return int(number) if number.is_integer() else None
+
+
+def _labelled_rows(
+    frame: pd.DataFrame, name: str, note: Note
+) -> tuple[pd.Series, np.ndarray]:
+    """The target column and the mask of rows that have a value (noted when
+    some do not; an error when none does)."""
+    values = frame[name]
+    keep = values.notna().to_numpy()
+    if not keep.any():
+        raise InputError(f"target column {name!r} has no values")
+    if not keep.all():
+        note(f"{int((~keep).sum())} rows without a {name!r} value are left out")
+    return values, keep
