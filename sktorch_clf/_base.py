@@ -22,7 +22,7 @@ from ._data import (
     seeded,
 )
 from ._fitted import record_fit
-from ._inference import network_logits
+from ._inference import inference_plan, network_logits, plan_inference
 from ._inputs import (
     check_no_missing_labels,
     encode_labels,
@@ -173,7 +173,8 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
 
     @property
     def history_(self):
-        """skorch's per-epoch ``History`` of the last fit."""
+        """skorch's per-epoch ``History`` since the network was built (a
+        ``warm_start`` fit or ``partial_fit`` adds to it)."""
         return self.net_.history
 
     @property
@@ -280,7 +281,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         """Write the fitted model to a safe ``.safetensors`` file.
 
         Weights go to safetensors, everything else (the parameters with
-        their types, classes_, feature names, the other fitted attributes,
+        their types, ``classes_``, feature names, the other fitted attributes,
         the history's epoch rows, versions) to JSON in the file's header.
         Unlike a pickle, the file holds no code: load it with
         :func:`sktorch_clf.load` (passing ``module=`` again for a custom
@@ -368,6 +369,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
                 schedule_start=len(self.net_.history) if partial else 0,
             )
         record_fit(self, stop_rule, interrupted, stacklevel=_USER_FRAME)
+        plan_inference(self)  # what prediction needs to know, found once
         return self
 
     def _call_seeds(self, epochs_done: int) -> list[int]:
@@ -410,8 +412,10 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
     def _logits(self, X) -> np.ndarray:
         """Float64 logits of ``X``: one per row (binary) or per class."""
         check_is_fitted(self)
-        X_t = as_float_tensor(validate_X(self, X, reset=False))
+        X = validate_X(self, X, reset=False)
         n_outputs = self._n_outputs(len(self.classes_))
-        # our own MLP never writes to its input: no defensive copy needed
-        logits = network_logits(self.net_, X_t, n_outputs, copy=self.module is not None)
+        plan = inference_plan(self)
+        # our own networks never write to their input: no defensive copy
+        copy = self.module is not None
+        logits = network_logits(self.net_, X, n_outputs, copy=copy, plan=plan)
         return logits.reshape(-1) if self._flatten_output else logits

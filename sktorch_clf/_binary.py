@@ -35,8 +35,9 @@ class TorchBinaryClassifier(BaseTorchClassifier):
         ``(n_samples, 1)`` or ``(n_samples,)``. An instance is deep-copied at
         each fit and never trained in place.
     module_kwargs : dict, default=None
-        Extra keyword arguments for a ``module`` class or factory; grid
-        search over them with ``module_kwargs=[{...}, {...}]``.
+        Extra keyword arguments for a ``module`` class or factory; search
+        over them with a grid such as
+        ``{"module_kwargs": [{"width": 32}, {"width": 128}]}``.
     {shared_parameters}
 
     Attributes

@@ -59,8 +59,8 @@ default='adam'
     max_epochs : int, default=200
         Maximum number of passes over the training data. Training stops
         earlier, as in MLPClassifier, once the monitored value (training loss,
-        or validation accuracy with ``early_stopping``) has not improved by
-        ``tol`` for ``n_iter_no_change`` epochs; reaching ``max_epochs``
+        or the validation ``scoring`` with ``early_stopping``) has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs; reaching ``max_epochs``
         before that emits a ``ConvergenceWarning``.
     early_stopping : bool, default=True
         Set aside a stratified ``validation_fraction`` of the training data,
@@ -79,9 +79,9 @@ default='adam'
     n_iter_no_change : int, default=10
         Epochs without an improvement of more than ``tol`` before stopping.
     tol : float, default=1e-4
-        Minimal improvement of the training loss (or validation accuracy)
-        that counts. Set ``n_iter_no_change=max_epochs`` to always train
-        ``max_epochs`` epochs.
+        Minimal improvement of the training loss (or of the validation
+        ``scoring`` with ``early_stopping``) that counts. Set
+        ``n_iter_no_change=max_epochs`` to always train ``max_epochs`` epochs.
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes in the loss, keyed by the original labels
         (strings allowed); 'balanced' weighs inversely to class frequency.
@@ -114,20 +114,21 @@ default='adam'
 """
 
 SHARED_ATTRIBUTES = """\
-    is_categorical_ : ndarray of shape (n_features_in_,) of bool or None
+    is_categorical_ : ndarray of shape (`n_features_in_`,) of bool or None
         Which columns were embedded as categorical, None when none was.
     categories_ : list of ndarray or None
         The categories of each categorical column, sorted, as seen in fit.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when X was a DataFrame with string column names.
     module_ : torch.nn.Module
         The trained network.
     net_ : skorch.NeuralNet
         The skorch net that trained it.
     history_ : skorch.History
-        Per-epoch training record.
+        Per-epoch training record of every epoch since the network was
+        built: a ``warm_start`` fit or ``partial_fit`` adds to it.
     history_df_ : pandas.DataFrame
         ``history_`` as a DataFrame indexed by epoch, for plotting.
     loss_curve_ : list of float
