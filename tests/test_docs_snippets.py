@@ -26,6 +26,7 @@ PAGES = [
     "docs/guide.md",
     "docs/dask.md",
     "docs/comparison.md",
+    "docs/tabular.md",
 ]
 BLOCK = re.compile(r"^```python\n(.*?)^```$", re.DOTALL | re.MULTILINE)
 # The Dask page on small settings: an in-process cluster, no worker processes.
@@ -110,6 +111,14 @@ def test_guide_runs(docs_env):
     assert 0 < ns["tuned"].best_threshold_ < 1
     assert (Path.cwd() / "model.safetensors").is_file()
     assert list(ns["loaded"].classes_) == ["benign", "malignant"]
+
+
+def test_tabular_page_runs(docs_env):
+    ns = run_page("docs/tabular.md")
+    # the raw frame: city (60 levels) and plan embedded, age not
+    assert list(ns["clf"].is_categorical_) == [True, True, False]
+    assert ns["pipe"][-1].is_categorical_.sum() == 2
+    assert ns["search"].n_iter == 12
 
 
 def test_dask_page_runs(docs_env, monkeypatch):
