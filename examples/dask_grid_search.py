@@ -2,7 +2,7 @@
 
 Set DASK_SCHEDULER_ADDRESS (e.g. tcp://head-node:8786) to use an existing
 cluster; without it a LocalCluster of 2 single-threaded workers is started.
-Needs the dask extra: pip install "sktorch-clf[dask]".
+Needs the dask extra: pip install ".[dask]" from a checkout.
 """
 
 import os
