@@ -123,6 +123,21 @@ class MLPStep:
         return loss, grad.div_(n)
 
 
+def mlp_layers(layers: list) -> tuple[RobustScale | None, list, list] | None:
+    """``layers`` split into a leading ``RobustScale`` (or None), the biased
+    ``Linear`` layers and the layers between them (every other layer; the
+    stack may end with either); None when a ``Linear`` is missing or has no
+    bias."""
+    scale = layers[0] if layers and type(layers[0]) is RobustScale else None
+    rest = layers if scale is None else layers[1:]
+    linears, between = rest[0::2], rest[1::2]
+    if not linears or len(linears) - len(between) not in (0, 1):
+        return None
+    if not all(type(m) is nn.Linear and m.bias is not None for m in linears):
+        return None
+    return scale, linears, between
+
+
 def _plain_mlp(module: nn.Module) -> tuple[list, list, RobustScale | None] | None:
     """The linear layers, activation functions and leading ``RobustScale``
     (or None) of a plain MLP: biased ``Linear`` layers alternating with ReLU
@@ -132,17 +147,16 @@ def _plain_mlp(module: nn.Module) -> tuple[list, list, RobustScale | None] | Non
     hooks. None for anything else."""
     if type(module) is not nn.Sequential:
         return None
-    layers = list(module)
-    scale = layers.pop(0) if layers and type(layers[0]) is RobustScale else None
-    linears, activations = layers[0::2], layers[1::2]
-    if len(linears) != len(activations) + 1:
+    parts = mlp_layers(list(module))
+    if parts is None:
         return None
-    if not all(type(m) is nn.Linear and m.bias is not None for m in linears):
+    scale, linears, activations = parts
+    if len(linears) != len(activations) + 1:
         return None
     params = [p for m in linears for p in (m.weight, m.bias)]
     if len({id(p) for p in params}) != len(params):  # tied layers or parameters
         return None
-    if has_hooks(module) or any(has_hooks(m) for m in [*layers, scale] if m):
+    if has_hooks(module) or any(has_hooks(m) for m in module):
         return None
     funcs = []
     for act in activations:

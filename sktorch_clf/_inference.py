@@ -25,7 +25,7 @@ from torch.nn.modules import module as module_globals
 
 from ._data import as_float_tensor, take_rows
 from ._ensemble import MemberEnsemble
-from ._fast import plain_forward
+from ._fast import mlp_layers, plain_forward
 from ._network import RobustScale, check_logits
 from ._tabular import TabularMLP
 
@@ -119,7 +119,7 @@ def network_logits(
     X: np.ndarray | torch.Tensor | sp.csr_matrix,
     n_outputs: int,
     copy: bool,
-    plan: InferencePlan | None = None,
+    plan: InferencePlan,
 ) -> np.ndarray:
     """Float64 logits of validated float32 ``X``, ``(n_samples, n_outputs)``, from
     ``net.module_`` run in eval mode in large batches, or in numpy for a
@@ -129,9 +129,8 @@ def network_logits(
     values, so that sparse input is densified a bounded block at a time.
     ``copy=False`` passes slices of ``X`` itself, for a module known not to
     write to its input. ``plan`` is ``net.module_``'s current
-    :class:`InferencePlan` (made here when not given).
+    :class:`InferencePlan` (:func:`inference_plan`).
     """
-    plan = plan or InferencePlan(net.module_)
     forward = plan.forward(None if sp.issparse(X) else X.shape[0])
     if forward is plan.small:
         logits = forward(np.asarray(X, dtype=np.float32))
@@ -238,16 +237,14 @@ def _numpy_stack(layers: list, slots: list):
     """Alternating biased ``Linear`` layers and ReLU / tanh / logistic /
     identity activations (ending with either), after an optional
     ``RobustScale``; None for any other layer."""
-    scale = None
-    if layers and type(layers[0]) is RobustScale:
-        scale = _numpy_scale(layers.pop(0), slots)
-    linears, activations = layers[0::2], layers[1::2]
-    if not linears or len(linears) - len(activations) not in (0, 1):
+    parts = mlp_layers(layers)
+    if parts is None:
         return None
-    if not all(type(m) is nn.Linear and m.bias is not None for m in linears):
-        return None
+    scale, linears, activations = parts
     if not all(type(a) in _NUMPY_ACTIVATIONS for a in activations):
         return None
+    if scale is not None:
+        scale = _numpy_scale(scale, slots)
     funcs = [_NUMPY_ACTIVATIONS[type(a)] for a in activations]
     funcs += [None] * (len(linears) - len(funcs))
     weights = [
