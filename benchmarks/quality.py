@@ -3,7 +3,8 @@ ten real datasets of ``quality_data.py``.
 
 Protocol: each dataset is split once by ``StratifiedKFold(n_splits=K,
 shuffle=True, random_state=0)`` and every model is fitted on the same folds,
-one fit after another, with ``random_state=0`` where it has one. Per fold:
+one fit after another, with ``random_state=0`` where it has one (``--model-seed``
+changes it, not the folds). Per fold:
 accuracy, balanced accuracy, log loss (``labels=`` all classes), ROC AUC
 (binary datasets), fit time (wall clock of ``fit`` of the whole pipeline,
 preprocessing included), predict time, and the number of
@@ -294,11 +295,14 @@ MODELS: dict[str, Model] = {
 }
 
 
-def build_model(model: Model, X: pd.DataFrame, n_classes: int, threads: int):
-    """The unfitted estimator (pipeline) of ``model`` for the frame ``X``."""
+def build_model(
+    model: Model, X: pd.DataFrame, n_classes: int, threads: int, seed: int = SEED
+):
+    """The unfitted estimator (pipeline) of ``model`` for the frame ``X``,
+    with ``random_state=seed`` where it has one."""
     estimator = model.build(X, n_classes, threads)
     if "random_state" in estimator.get_params(deep=False):
-        estimator.set_params(random_state=SEED)
+        estimator.set_params(random_state=seed)
     preprocessing = PREPROCESSING[model.preprocessing]
     return (
         estimator
@@ -444,12 +448,12 @@ def final_estimator(estimator):
     return estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
 
 
-def run_model(model: Model, X, y, splits, threads: int) -> list[dict]:
+def run_model(model: Model, X, y, splits, threads: int, seed: int = SEED):
     """One record per fold: its scores, or the error the fit raised."""
     classes = np.unique(y)
     records = []
     for fold, (train, test) in enumerate(splits):
-        estimator = build_model(model, X, len(classes), threads)
+        estimator = build_model(model, X, len(classes), threads, seed)
         record = {
             "model": model.name,
             "fold": fold,
@@ -496,7 +500,7 @@ def run_dataset(name: str, models: dict[str, Model], args, prefix: str):
     )
     records = []
     for model in models.values():
-        model_records = run_model(model, X, y, splits, args.threads)
+        model_records = run_model(model, X, y, splits, args.threads, args.model_seed)
         print(f"    {model.name}: {progress_line(model_records)}", file=sys.stderr)
         records += [{"dataset": name, **r} for r in model_records]
     return info, records
@@ -527,6 +531,7 @@ def run_meta(args, models: dict[str, Model]) -> dict:
         "quick": args.quick,
         "threads": args.threads,
         "seed": SEED,
+        "model_seed": args.model_seed,
         "models": {name: m.preprocessing for name, m in models.items()},
         "target_model": args.target_model,
         "commit": git_state(),
@@ -826,6 +831,14 @@ def add_run_options(add) -> None:
         type=int,
         default=1,
         help="torch and BLAS / OpenMP threads for every model (default 1)",
+    )
+    add(
+        "--model-seed",
+        type=int,
+        default=SEED,
+        help="random_state of every model that has one (default 0; the folds "
+        "and the subsample keep seed 0): rerun with others to see which "
+        "differences are the seed's",
     )
 
 
