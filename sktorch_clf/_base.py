@@ -102,7 +102,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         lr_schedule="constant",
         weight_decay=0.0,
         batch_size=200,
-        max_epochs=200,
+        max_epochs=500,
         early_stopping=True,
         scoring="loss",
         validation_fraction=0.1,

@@ -90,7 +90,7 @@ class TorchBinaryClassifier(BaseTorchClassifier):
         lr_schedule="constant",
         weight_decay=0.0,
         batch_size=200,
-        max_epochs=200,
+        max_epochs=500,
         early_stopping=True,
         scoring="loss",
         validation_fraction=0.1,

@@ -56,12 +56,15 @@ default='adam'
         L2 penalty (``weight_decay`` of the torch optimizer).
     batch_size : int, default=200
         Mini-batch size.
-    max_epochs : int, default=200
+    max_epochs : int, default=500
         Maximum number of passes over the training data. Training stops
         earlier, as in MLPClassifier, once the monitored value (training loss,
         or the validation ``scoring`` with ``early_stopping``) has not
         improved by ``tol`` for ``n_iter_no_change`` epochs; reaching ``max_epochs``
-        before that emits a ``ConvergenceWarning``.
+        before that emits a ``ConvergenceWarning``. A ceiling, higher than
+        MLPClassifier's 200 ``max_iter``: a table of a few hundred rows is one
+        mini-batch, one step per epoch, and its validation loss can still be
+        improving after 200.
     early_stopping : bool, default=True
         Set aside a stratified ``validation_fraction`` of the training data,
         stop when its ``scoring`` stops improving, and keep the weights of the

@@ -5,8 +5,10 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import make_classification
+from sklearn.datasets import load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import StratifiedKFold
+from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 
 from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
@@ -135,3 +137,17 @@ def test_early_stopping_on_the_validation_loss(noisy_data):
     assert clf.best_epoch_ == 1 + int(np.argmin(losses))
     assert clf.best_validation_score_ == pytest.approx(-losses.min())
     np.testing.assert_allclose(clf.validation_scores_, -losses)
+
+
+def test_defaults_converge_on_a_table_of_one_batch():
+    """Iris's 120 training rows are one mini-batch: one step per epoch. The
+    validation loss of this fold still improves after 200 epochs (the old
+    ceiling ended it in a ConvergenceWarning); the default ceiling lets
+    early stopping end it, with the weights of its best epoch."""
+    X, y = load_iris(return_X_y=True)
+    train, _ = list(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y))[2]
+    X_train = StandardScaler().fit(X[train]).transform(X[train])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = TorchMulticlassClassifier(random_state=0).fit(X_train, y[train])
+    assert 200 < clf.best_epoch_ < clf.max_epochs == 500
