@@ -28,12 +28,17 @@ def embedding_dim(n_slots: int) -> int:
 
 
 class CategoryEmbedding(nn.Embedding):
-    """An embedding whose missing and unseen rows start at zero (like an
-    all-zero one-hot row); the unseen row is never trained."""
+    """An embedding whose rows start uniform in ``[-1/sqrt(dim), 1/sqrt(dim)]``
+    (as in Gorishniy et al.'s tabular models: torch's N(0, 1) starts each
+    category louder than a standardized number, and learns the categories
+    less well, ``benchmarks/README.md``), and whose missing and unseen rows
+    start at zero (like an all-zero one-hot row); the unseen row is never
+    trained."""
 
     def reset_parameters(self) -> None:
-        super().reset_parameters()
+        bound = self.embedding_dim**-0.5
         with torch.no_grad():
+            self.weight.uniform_(-bound, bound)
             self.weight[[MISSING, UNSEEN]] = 0.0
 
 

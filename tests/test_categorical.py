@@ -4,13 +4,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+import torch
 from sklearn.compose import make_column_transformer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OrdinalEncoder, StandardScaler
 
 from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier, load
 from sktorch_clf._fast import _plain_mlp
-from sktorch_clf._tabular import TabularMLP, embedding_dim
+from sktorch_clf._features import MISSING, UNSEEN
+from sktorch_clf._tabular import CategoryEmbedding, TabularMLP, embedding_dim
 
 
 @pytest.fixture
@@ -217,6 +219,27 @@ def test_the_caller_frame_is_not_modified(frame):
 def test_robust_scaling_of_the_numeric_columns_only(frame):
     X, y = frame
     X = X.assign(x=X["x"] * 1e4)
-    clf = fit(X, y, categorical_features="from_dtype", robust_scaling=True)
+    # 40 epochs on every row, as written before early stopping was the default
+    # (a 40-row validation split stops the fit after 5-13 epochs)
+    clf = fit(
+        X,
+        y,
+        categorical_features="from_dtype",
+        robust_scaling=True,
+        early_stopping=False,
+    )
     assert clf.module_.scale.center.shape == (3,)  # x, code and z: not colour, city
     assert clf.score(X, y) > 0.85
+
+
+def test_embedding_rows_start_small_and_the_reserved_rows_at_zero():
+    """Rows start uniform in +-1/sqrt(dim), about as loud as a standardized
+    number (torch's N(0, 1) start learned the categories less well); the
+    missing and unseen rows start at zero."""
+    torch.manual_seed(0)
+    embedding = CategoryEmbedding(500, 8)
+    rows = embedding.weight.detach()[2:]
+    bound = 8**-0.5
+    assert rows.abs().max() <= bound
+    assert rows.std() == pytest.approx(bound / 3**0.5, rel=0.05)
+    assert not embedding.weight.detach()[[MISSING, UNSEEN]].any()
