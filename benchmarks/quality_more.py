@@ -11,7 +11,7 @@ target, identifiers and columns that give the target away are dropped
 from __future__ import annotations
 
 import pandas as pd
-from quality_data import RDATASETS_URL, Loader, _finish, _rdataset
+from quality_data import RDATASETS_URL, Loader, finish, rdataset
 
 _CAR = "GPL (>= 2) (carData)"
 _AER = "GPL-2 or GPL-3 (AER)"
@@ -100,8 +100,8 @@ def _more_loader(name: str) -> Loader:
     package, item, target, dropped, citation, licence = MORE[name]
 
     def load_more() -> tuple[pd.DataFrame, pd.Series, dict]:
-        data = _rdataset(package, item)
-        return _finish(
+        data = rdataset(package, item)
+        return finish(
             data.drop(columns=[target, *dropped]),
             data[target],
             name=name,
