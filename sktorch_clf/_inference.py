@@ -95,13 +95,11 @@ class InferencePlan:
 _TRAINING = operator.attrgetter("training")
 _HOOKS = operator.attrgetter("_forward_hooks")
 _PRE_HOOKS = operator.attrgetter("_forward_pre_hooks")
+_CHILDREN = operator.attrgetter("_modules")
 
 
 def _structure(modules: list[nn.Module]) -> list:
     return list(map(tuple, map(dict.values, map(_CHILDREN, modules))))
-
-
-_CHILDREN = operator.attrgetter("_modules")
 
 
 _plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -334,10 +332,17 @@ def _mean_of_members(members: np.ndarray) -> np.ndarray:
             positive = expit(z).sum(axis=0)
             negative = expit(-z, out=z).sum(axis=0)
             return (np.log(positive) - np.log(negative)).reshape(n, 1)
-        z -= row_reduce(np.maximum, z)[:, None]
-        np.exp(z, out=z)
-        z /= row_reduce(np.add, z)[:, None]
-        return np.log(z.reshape(k, n, n_outputs).sum(axis=0)) - np.log(k)
+        proba = softmax_rows_(z)
+        return np.log(proba.reshape(k, n, n_outputs).sum(axis=0)) - np.log(k)
+
+
+def softmax_rows_(z: np.ndarray) -> np.ndarray:
+    """The softmax of each row of float ``z``, computed in place in ``z``
+    (stably: each row shifted by its maximum first)."""
+    z -= row_reduce(np.maximum, z)[:, None]
+    np.exp(z, out=z)
+    z /= row_reduce(np.add, z)[:, None]
+    return z
 
 
 def row_reduce(ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:

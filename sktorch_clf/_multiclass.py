@@ -7,7 +7,7 @@ import torch
 
 from ._base import BaseTorchClassifier
 from ._docs import fill_doc
-from ._inference import row_reduce
+from ._inference import row_reduce, softmax_rows_
 
 
 @fill_doc
@@ -91,6 +91,4 @@ class TorchMulticlassClassifier(BaseTorchClassifier):
         return shifted - np.log(row_reduce(np.add, np.exp(shifted)))[:, None]
 
     def _proba(self, logits):
-        proba = np.exp(logits - row_reduce(np.maximum, logits)[:, None])
-        proba /= row_reduce(np.add, proba)[:, None]
-        return proba
+        return softmax_rows_(logits.copy())
