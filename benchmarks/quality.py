@@ -121,10 +121,12 @@ import sktorch_clf
 from sktorch_clf import TorchBinaryClassifier, TorchMulticlassClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality_data import DATASETS, load
+from quality_data import DATASETS
 from quality_more import MORE_DATASETS
 
 SEED = 0
+#: Every loader by name: the ten, then the fourteen of ``--datasets more``.
+LOADERS = {**DATASETS, **MORE_DATASETS}
 DEFAULT_MODELS = ("sktorch", "mlp", "mlp_es", "logreg", "hgb")
 QUICK_FOLDS, QUICK_MAX_ROWS = 3, 2_000
 #: Accuracy differences within this (0.3 points) count as ties.
@@ -490,7 +492,7 @@ def progress_line(records: list[dict]) -> str:
 
 def run_dataset(name: str, models: dict[str, Model], args, prefix: str):
     """``(info, records)`` of every model on every fold of dataset ``name``."""
-    X, y, info = MORE_DATASETS[name]() if name in MORE_DATASETS else load(name)
+    X, y, info = LOADERS[name]()
     X, y = subsample(X, y, args.max_rows)
     info = {**info, "n_rows_used": len(X)}
     cv = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=SEED)
@@ -894,10 +896,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     if "more" in args.datasets:
         at = args.datasets.index("more")
         args.datasets[at : at + 1] = list(MORE_DATASETS)
-    known = [*DATASETS, *MORE_DATASETS]
-    unknown = set(args.datasets) - set(known)
+    unknown = set(args.datasets) - set(LOADERS)
     if unknown:
-        parser.error(f"unknown dataset(s) {sorted(unknown)}; choose from {known}")
+        parser.error(
+            f"unknown dataset(s) {sorted(unknown)}; choose from {list(LOADERS)}"
+        )
     if args.folds is None:
         args.folds = QUICK_FOLDS if args.quick else 5
     if args.folds < 2 or args.threads < 1 or (args.max_rows or 1) < 1:
