@@ -29,7 +29,6 @@ from ._inputs import (
     sorted_classes,
     training_weights,
     validate_X,
-    validation_split,
 )
 from ._network import (
     ACTIVATIONS,
@@ -37,6 +36,7 @@ from ._network import (
     draws_random_numbers,
 )
 from ._sklearn_private import Interval, StrOptions, _fit_context
+from ._split import validation_split
 from ._stopping import StopRule
 
 # Training warnings point at the caller of fit / partial_fit, through
@@ -344,8 +344,9 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         if not partial:
             stop_rule = self._stop_rule()
             if self.early_stopping:
+                members = self.ensemble_size if self.module is None else 1
                 (X, y_encoded, weights), valid = validation_split(
-                    X, y_encoded, weights, self.validation_fraction, split_seed
+                    X, y_encoded, weights, self.validation_fraction, split_seed, members
                 )
                 valid = self._tensor_data(*valid, device)
         train = self._tensor_data(X, y_encoded, weights, device)

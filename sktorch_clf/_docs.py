@@ -68,9 +68,11 @@ default='adam'
     early_stopping : bool, default=True
         Set aside a stratified ``validation_fraction`` of the training data,
         stop when its ``scoring`` stops improving, and keep the weights of the
-        best epoch (``best_epoch_``). False trains on every row and stops on
-        the training loss (MLPClassifier's default). ``partial_fit`` never
-        holds rows out.
+        best epoch (``best_epoch_``). With ``ensemble_size > 1`` the
+        validation is cross-fitted: each member sets aside a slice of its own
+        and trains on every other row (see ``validation_fraction``). False
+        trains on every row and stops on the training loss (MLPClassifier's
+        default). ``partial_fit`` never holds rows out.
     scoring : {'loss', 'accuracy'}, default='loss'
         What early stopping monitors on the validation split: accuracy (at
         ``threshold`` for the binary classifier), or the log loss. The best
@@ -78,7 +80,14 @@ default='adam'
         accuracies, or log losses negated (higher is better).
     validation_fraction : float, default=0.1
         Share of the training data used for validation with
-        ``early_stopping`` (at least one sample per class).
+        ``early_stopping`` (at least one sample per class). An ensemble
+        (``ensemble_size > 1``) holds out this share once per member, in
+        disjoint stratified slices: every row trains all the members but
+        the one holding it out, and each held-out row is scored by the
+        member that never trained on it (``valid_loss`` / ``valid_acc`` in
+        ``history_``). Where the slices would leave fewer rows than classes
+        to train on (``ensemble_size * validation_fraction`` near 1), the
+        members share one split.
     n_iter_no_change : int, default=10
         Epochs without an improvement of more than ``tol`` before stopping.
     tol : float, default=1e-4

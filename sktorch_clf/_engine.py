@@ -324,23 +324,45 @@ class Engine(NeuralNet):
         (``(n, members[, n_classes])``)."""
         module = self.module_
         if module.training and getattr(module, "n_members", 1) > 1:
-            out = module.members(x, **fit_params)
-            return out.flatten(1) if self.flatten_output else out
+            return self._member_logits(x, **fit_params)
         out = module(x, **fit_params)
         return out.reshape(-1) if self.flatten_output else out
+
+    def _member_logits(self, x, **fit_params) -> torch.Tensor:
+        out = self.module_.members(x, **fit_params)
+        return out.flatten(1) if self.flatten_output else out
+
+    def validation_step(self, batch, **fit_params):
+        """skorch's step; with per-member weights (cross-fitted validation,
+        see ``_split``), each row is scored by the member holding it out."""
+        Xi, weight = batch[0], with_weight(batch[1])[1]
+        if weight is None or weight.dim() == 1:
+            return super().validation_step(batch, **fit_params)
+        with torch.no_grad():
+            members = self._member_logits(Xi, **fit_params)
+            loss = self.get_loss(members, batch[1], X=Xi, training=False)
+        holder = weight.argmax(dim=1)
+        rows = torch.arange(len(holder), device=holder.device)
+        return {"loss": loss, "y_pred": members[rows, holder]}
 
     def _members(self, y_pred: torch.Tensor) -> bool:
         """Whether ``y_pred`` holds an ensemble's members' logits."""
         return y_pred.dim() == (2 if self.flatten_output else 3)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """The (weighted) mean loss; an ensemble's members each count."""
+        """The (weighted) mean loss; an ensemble's members each count.
+
+        Weights of shape ``(n, members)`` weigh each member's loss of each
+        row (a row's weight is their mean)."""
         y_true, weight = with_weight(y_true)
         if self._members(y_pred):
             k = y_pred.shape[1]
             targets = y_true.unsqueeze(1).expand(-1, k)
             logits = y_pred if self.flatten_output else y_pred.transpose(1, 2)
-            losses = self.criterion_(logits, targets).mean(1)
+            losses = self.criterion_(logits, targets)
+            if weight is not None and weight.dim() == 2:
+                return (losses * weight).mean()
+            losses = losses.mean(1)
         else:
             losses = self.criterion_(y_pred, y_true)
         return losses.mean() if weight is None else (losses * weight).mean()
@@ -386,6 +408,8 @@ class Engine(NeuralNet):
             step = step_fn(batch, **fit_params)
             size = batch[0].shape[0]
             y, weight = with_weight(batch[1])
+            if weight is not None and weight.dim() == 2:
+                weight = weight.mean(1)  # a row's weight, over the members
             loss_sum.add_(step["loss"].detach(), alpha=size)  # sum of w * loss
             if weight is None:
                 n_rows += size

@@ -13,7 +13,6 @@ from pandas.api.types import (
     is_numeric_dtype,
     is_timedelta64_dtype,
 )
-from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_array, check_X_y, validate_data
 
@@ -24,7 +23,7 @@ from ._features import (
     is_frame,
     learn_categories,
 )
-from ._sklearn_private import _check_sample_weight, _safe_indexing
+from ._sklearn_private import _check_sample_weight
 
 
 def validate_X(est, X, y=None, *, reset: bool):
@@ -240,37 +239,3 @@ def _class_sample_weight(class_weight, y: np.ndarray, classes: np.ndarray):
                 f"{value!r} for label {label!r}"
             )
     return np.array([class_weight.get(label, 1.0) for label in y], dtype=float)
-
-
-def validation_split(X, y, weights, fraction: float, seed: int):
-    """Stratified train / validation split, as MLPClassifier's early stopping.
-
-    The validation part holds at least one sample per class, even where
-    ``fraction`` of a small training set (e.g. in HalvingGridSearchCV's first
-    rounds) would be fewer.
-    """
-    rows = np.arange(len(y))
-    n_valid = max(int(np.ceil(fraction * len(y))), len(np.unique(y)))
-    try:
-        train, valid = train_test_split(
-            rows, test_size=n_valid, stratify=y, random_state=seed
-        )
-    except ValueError as exc:
-        raise ValueError(
-            f"early_stopping could not set aside validation_fraction={fraction} "
-            f"of {len(y)} samples stratified by class: {exc}"
-        ) from exc
-    train, valid = np.sort(train), np.sort(valid)
-    if weights is not None and not weights[valid].sum() > 0:
-        raise ValueError(
-            "early_stopping set aside a validation split whose samples all "
-            "have zero weight (sample_weight times class_weight), so its "
-            "accuracy is undefined; give those samples weight, or use "
-            "early_stopping=False"
-        )
-
-    def part(rows):
-        w = None if weights is None else weights[rows]
-        return _safe_indexing(X, rows), y[rows], w
-
-    return part(train), part(valid)

@@ -29,8 +29,11 @@ class KeepValidation(Callback):
 
 
 def fit_one_epoch(cls, data, callbacks, **params):
-    """One epoch, so that the final weights are the scored ones."""
+    """One epoch, so that the final weights are the scored ones; one network,
+    whose validation rows are scored by the whole model (an ensemble's are
+    scored by the members holding them out: tests/test_crossfit.py)."""
     keep = KeepValidation()
+    params = {"ensemble_size": 1, **params}
     clf = cls(max_epochs=1, early_stopping=True, random_state=0, **params)
     clf.set_params(callbacks=[*callbacks, keep]).fit(*data)
     kept = dict(clf.net_.callbacks_)["KeepValidation"]

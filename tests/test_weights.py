@@ -233,6 +233,8 @@ def test_early_stopping_with_no_weight_on_the_validation_rows(binary_data):
     X, y = binary_data
     weight = np.zeros(len(y))
     weight[:3] = 1.0  # none of them in the validation split of random_state=0
-    clf = make(TorchBinaryClassifier, early_stopping=True, max_epochs=2)
+    clf = make(
+        TorchBinaryClassifier, early_stopping=True, max_epochs=2, ensemble_size=1
+    )
     with pytest.raises(ValueError, match="validation split whose samples all have"):
         clf.fit(X, y, sample_weight=weight)
