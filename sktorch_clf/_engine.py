@@ -20,9 +20,9 @@ from skorch.utils import TeeGenerator
 
 from ._batches import BatchIterator, TensorData, with_weight, without_weight
 from ._data import as_float_tensor, at_most_threads
-from ._ensemble import mean_of_members
 from ._fast import DirectAdam, MLPStep, step_threads
 from ._graph import GraphStep
+from ._outputs import Outputs
 from ._stopping import StopRule
 
 _FINAL_LR = 0.01  # the cosine schedule's last learning rate, as a share of lr
@@ -42,7 +42,7 @@ def _print_to_stderr(text: str) -> None:
     print(text, file=sys.stderr)
 
 
-class Engine(NeuralNet):
+class Engine(Outputs, NeuralNet):
     """skorch's ``NeuralNet`` fed by :class:`BatchIterator`.
 
     Overrides, each for speed or control: batches are slices of tensors
@@ -51,7 +51,8 @@ class Engine(NeuralNet):
     timer (plus ``PrintLog`` when verbose) runs by default; :meth:`train`
     replaces skorch's ``fit_loop`` so that a :class:`StopRule` can end
     training with a plain ``break``. The criterion returns per-sample losses
-    (``reduction='none'``) and :meth:`get_loss` takes their (weighted) mean.
+    (``reduction='none'``) and :meth:`get_loss` takes their (weighted) mean
+    (with the members, hits and predictions, in :class:`Outputs`).
     ``flatten_output`` marks a binary model: ``(n, 1)`` logits become ``(n,)``.
     ``cuda_graphs`` lets full training batches on CUDA replay a recorded
     step (:class:`GraphStep`); ``graph_replays`` counts them in a fit.
@@ -319,75 +320,6 @@ class Engine(NeuralNet):
         y = None if y is None else torch.as_tensor(np.asarray(y))
         return TensorData(X, y, torch.device(self.device))
 
-    def infer(self, x, **fit_params):
-        """The module's logits; in training, an ensemble's per member
-        (``(n, members[, n_classes])``)."""
-        module = self.module_
-        if module.training and getattr(module, "n_members", 1) > 1:
-            return self._member_logits(x, **fit_params)
-        out = module(x, **fit_params)
-        return out.reshape(-1) if self.flatten_output else out
-
-    def _member_logits(self, x, **fit_params) -> torch.Tensor:
-        out = self.module_.members(x, **fit_params)
-        return out.flatten(1) if self.flatten_output else out
-
-    def validation_step(self, batch, **fit_params):
-        """skorch's step; with per-member weights (cross-fitted validation,
-        see ``_split``), each row is scored by the member holding it out."""
-        Xi, weight = batch[0], with_weight(batch[1])[1]
-        if weight is None or weight.dim() == 1:
-            return super().validation_step(batch, **fit_params)
-        with torch.no_grad():
-            members = self._member_logits(Xi, **fit_params)
-            loss = self.get_loss(members, batch[1], X=Xi, training=False)
-        holder = weight.argmax(dim=1)
-        rows = torch.arange(len(holder), device=holder.device)
-        return {"loss": loss, "y_pred": members[rows, holder]}
-
-    def _members(self, y_pred: torch.Tensor) -> bool:
-        """Whether ``y_pred`` holds an ensemble's members' logits."""
-        return y_pred.dim() == (2 if self.flatten_output else 3)
-
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        """The (weighted) mean loss; an ensemble's members each count.
-
-        Weights of shape ``(n, members)`` weigh each member's loss of each
-        row (a row's weight is their mean)."""
-        y_true, weight = with_weight(y_true)
-        if self._members(y_pred):
-            k = y_pred.shape[1]
-            targets = y_true.unsqueeze(1).expand(-1, k)
-            logits = y_pred if self.flatten_output else y_pred.transpose(1, 2)
-            losses = self.criterion_(logits, targets)
-            if weight is not None and weight.dim() == 2:
-                return (losses * weight).mean()
-            losses = losses.mean(1)
-        else:
-            losses = self.criterion_(y_pred, y_true)
-        return losses.mean() if weight is None else (losses * weight).mean()
-
-    def combined(self, y_pred: torch.Tensor) -> torch.Tensor:
-        """Logits of the prediction: an ensemble's members combined."""
-        if not self._members(y_pred):
-            return y_pred
-        if self.flatten_output:
-            return mean_of_members(y_pred.unsqueeze(2)).reshape(-1)
-        return mean_of_members(y_pred)
-
-    def _positive(self, logits: torch.Tensor) -> torch.Tensor:
-        """Binary decisions as ``predict`` makes them: ``p >= threshold``."""
-        return torch.sigmoid(logits.double()) >= self.threshold
-
-    def _hits(self, y_pred: torch.Tensor, y: torch.Tensor, weight) -> torch.Tensor:
-        """The (weighted) number of correct predictions of a batch."""
-        if self.flatten_output:
-            hits = self._positive(y_pred) == (y >= 0.5)
-        else:
-            hits = y_pred.argmax(dim=1) == y
-        hits = hits.to(y_pred.dtype)
-        return hits.sum() if weight is None else (hits * weight).sum()
-
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """One pass; records the epoch's loss (and accuracy when not training)
         as means weighted by the samples' weights."""
@@ -443,39 +375,6 @@ class Engine(NeuralNet):
         earlier = [row[key] for row in self.history[:-1] if key in row]
         self.history.record(key, loss)
         self.history.record(key + "_best", not earlier or loss < min(earlier))
-
-    # -- what skorch's scoring callbacks call --------------------------------
-    # They score with scikit-learn scorers on the encoded targets: the engine
-    # answers as a classifier of the classes 0 .. n_classes - 1.
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = "classifier"
-        return tags
-
-    @property
-    def classes_(self) -> np.ndarray:
-        return np.arange(self.n_classes)
-
-    def _logits(self, X) -> torch.Tensor:
-        logits = self.forward(X)
-        return logits.double() if logits.dtype != torch.float64 else logits
-
-    def predict(self, X):
-        """Encoded class indices, as ``predict`` of the estimator decides:
-        binary ``p >= threshold``, else the argmax."""
-        logits = self._logits(X)
-        if self.flatten_output:
-            return self._positive(logits).long().numpy()
-        return logits.argmax(dim=1).numpy()
-
-    def predict_proba(self, X):
-        """Class probabilities (binary: two columns), as the estimator's."""
-        logits = self._logits(X)
-        if self.flatten_output:
-            pair = [torch.sigmoid(-logits), torch.sigmoid(logits)]
-            return torch.stack(pair, dim=1).numpy()
-        return torch.softmax(logits, dim=1).numpy()
 
     # -- what the estimator does instead -----------------------------------
     def fit(self, X, y=None, **fit_params):
