@@ -145,6 +145,20 @@ def test_sample_weights_go_through_the_graph(backend, binary_data):
     assert_same_model(graph, eager, X)
 
 
+@pytest.mark.parametrize("cls", [TorchBinaryClassifier, TorchMulticlassClassifier])
+def test_cross_fitted_member_weights_go_through_the_graph(
+    backend, cls, binary_data, multiclass_data
+):
+    data = multiclass_data if cls is TorchMulticlassClassifier else binary_data
+    params = {"ensemble_size": 3, "early_stopping": True, "validation_fraction": 0.2}
+    graph = fit(data, cls, **params)
+    eager = fit(data, cls, cuda_graphs=False, **params)
+    assert replayed(graph) > 0
+    assert graph.net_.module_.n_members == 3
+    assert_same_model(graph, eager, data[0])
+    np.testing.assert_allclose(graph.validation_scores_, eager.validation_scores_)
+
+
 def test_failed_recording_falls_back_to_the_eager_step(monkeypatch, binary_data):
     backend = ReplayOnCPU(fail=True)
     monkeypatch.setattr(_graph, "BACKEND", backend)
