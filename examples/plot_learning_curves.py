@@ -9,8 +9,10 @@ Every fitted estimator keeps a per-epoch record of its training,
 data is set aside, its loss and accuracy are recorded each epoch, training
 stops once the monitored ``scoring`` has not improved for
 ``n_iter_no_change`` epochs, and the weights of the best epoch,
-``best_epoch_``, are kept. Plotting training against validation loss shows
-where the network starts to overfit.
+``best_epoch_``, are kept (the default ensemble of four members sets aside
+one such slice per member, each scored by the member that never trained on
+it). Plotting training against validation loss shows where the network
+starts to overfit.
 """
 
 # %%
