@@ -95,8 +95,8 @@ def test_a_member_gets_no_gradient_from_the_rows_it_holds_out(cls, binary_data):
 
 
 def held_out(clf, X, y, sample_weight=None):
-    """The fit's validation rows, their labels, each row's weight and the
-    class probabilities given by the member holding the row out."""
+    """The fit's validation rows, their labels, the class probabilities
+    given by the member holding each row out, and each row's weight."""
     split_seed = clf._call_seeds(0)[2]
     w = None if sample_weight is None else sample_weight / sample_weight.mean()
     k = clf.ensemble_size
@@ -112,7 +112,7 @@ def held_out(clf, X, y, sample_weight=None):
     else:
         proba = np.exp(own - own.max(1, keepdims=True))
         proba /= proba.sum(1, keepdims=True)
-    return y_v, proba, w_v.sum(axis=1)
+    return X_v, y_v, proba, w_v.sum(axis=1)
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -124,7 +124,7 @@ def test_validation_scores_each_row_with_the_member_holding_it_out(
     sw = np.random.default_rng(1).uniform(0.2, 3.0, len(y)) if weighted else None
     clf = cls(hidden_layer_sizes=(16,), random_state=0, max_epochs=40)
     clf.fit(X, y, sample_weight=sw)
-    y_v, proba, row_w = held_out(clf, X, y, sw)
+    _, y_v, proba, row_w = held_out(clf, X, y, sw)
     assert len(y_v) == 4 * 30  # 10% of 300 rows, for each of the four members
     best = clf.history_df_.loc[clf.best_epoch_]
     assert best["valid_loss"] == pytest.approx(
@@ -143,17 +143,21 @@ def test_scoring_callbacks_see_the_held_out_predictions_at_the_threshold(
         EpochScoring("accuracy", lower_is_better=False),
         EpochScoring("f1", lower_is_better=False),
         EpochScoring("roc_auc", lower_is_better=False),
+        EpochScoring("accuracy", use_caching=False, name="whole"),
     ]
     clf = TorchBinaryClassifier(
         threshold=0.7, max_epochs=1, random_state=0, callbacks=scoring
     ).fit(*binary_data)
-    y_v, proba, _ = held_out(clf, *binary_data)
+    X_v, y_v, proba, _ = held_out(clf, *binary_data)
     predicted = (proba[:, 1] >= 0.7).astype(int)
     first = clf.history_df_.iloc[0]
     assert first["valid_acc"] == pytest.approx(accuracy_score(y_v, predicted))
     assert first["accuracy"] == pytest.approx(first["valid_acc"])
     assert first["f1"] == pytest.approx(f1_score(y_v, predicted))
     assert first["roc_auc"] == pytest.approx(roc_auc_score(y_v, proba[:, 1]))
+    # without caching, the whole ensemble predicts the validation rows
+    whole = accuracy_score(y_v, clf.predict(X_v))
+    assert first["whole"] == pytest.approx(whole)
 
 
 def test_fit_refuses_held_out_rows_that_all_have_zero_weight(binary_data):
