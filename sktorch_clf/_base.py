@@ -13,7 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ._batches import TensorData
-from ._build import OPTIMIZERS, build_engine, update_engine
+from ._build import OPTIMIZERS, build_engine, ensemble_members, update_engine
 from ._data import (
     as_float_tensor,
     draw_seed,
@@ -344,7 +344,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         if not partial:
             stop_rule = self._stop_rule()
             if self.early_stopping:
-                members = self.ensemble_size if self.module is None else 1
+                members = ensemble_members(self)
                 (X, y_encoded, weights), valid = validation_split(
                     X, y_encoded, weights, self.validation_fraction, split_seed, members
                 )

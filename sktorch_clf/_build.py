@@ -209,6 +209,12 @@ def use_cuda_graphs(est) -> bool:
     return bool(est.cuda_graphs)
 
 
+def ensemble_members(est) -> int:
+    """How many members the network of ``est`` trains: ``ensemble_size`` for
+    the default network, 1 for the user's ``module``."""
+    return 1 if est.module is not None else est.ensemble_size
+
+
 def build_module(est, n_outputs: int, X) -> torch.nn.Module:
     """The default MLP (behind embeddings for categorical columns or a
     numeric embedding), or the user's ``module`` built for the data's sizes.
@@ -224,7 +230,8 @@ def build_module(est, n_outputs: int, X) -> torch.nn.Module:
     numeric = [j for j in range(est.n_features_in_) if j not in dict(categorical)]
     scale = _robust_scale(X, numeric) if est.robust_scaling and numeric else None
     width = TabularMLP.input_width(est.n_features_in_, categorical, embedding)
-    plain = not categorical and embedding is None and est.ensemble_size == 1
+    members = ensemble_members(est)
+    plain = not categorical and embedding is None and members == 1
     body = make_mlp(
         width,
         n_outputs,
@@ -236,11 +243,9 @@ def build_module(est, n_outputs: int, X) -> torch.nn.Module:
     )
     if plain:
         return body  # the plain MLP: the CPU fast path applies
-    if est.ensemble_size > 1:  # the body's hidden layers, shared, k heads
+    if members > 1:  # the body's hidden layers, shared, k heads
         last = body[-1]
-        body = MemberEnsemble(
-            width, body[:-1], last.in_features, n_outputs, est.ensemble_size
-        )
+        body = MemberEnsemble(width, body[:-1], last.in_features, n_outputs, members)
     return TabularMLP(est.n_features_in_, categorical, body, embedding, scale)
 
 

@@ -54,8 +54,8 @@ def _member_split(X, y, weights, held: np.ndarray, seed: int, members: int):
     holder = np.full(len(y), -1)
     holder[held] = np.arange(len(held)) % members
     held = np.sort(held)
+    _check_weights(weights, held)
     base = np.ones(len(y)) if weights is None else weights
-    _check_weights(base, held)
     mask = holder[:, None] == np.arange(members)
     train_w = base[:, None] * ~mask
     valid_w = base[held, None] * mask[held]
